@@ -1,0 +1,1 @@
+//! Sans-IO Chord ring. (Layout doc to be written with the ring core.)

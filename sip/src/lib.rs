@@ -1,0 +1,1 @@
+//! Sans-IO SIP. (Layout doc to be written with the message core.)
