@@ -1,0 +1,80 @@
+# The two commands a new machine needs: `make run` and `make test`.
+# Each installs what it needs first and skips what is already there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+
+PORT ?= 8080
+HOST ?= 127.0.0.1
+CARGO ?= cargo
+WASM_TARGET := wasm32-unknown-unknown
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SUPERNODE := target/release/supernode
+
+.PHONY: run test build wasm supernode cargo-test wasm-check browser-test \
+        tools-wasm tools-browser bench-sip-parse help
+
+help:
+	@echo "make run    build and start a super-node serving the call page on http://$(HOST):$(PORT)/"
+	@echo "make test   run every test (installs what it needs)"
+
+## ---- set-up steps (idempotent) -------------------------------------------
+
+tools-wasm:
+	@rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add $(WASM_TARGET)
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 4 minutes)"; \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+tools-browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium"; \
+	  $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+	@if [ ! tests/node_modules/.package-lock.json -nt tests/package-lock.json ]; then \
+	  (cd tests && npm ci --no-audit --no-fund); \
+	fi
+
+## ---- build ----------------------------------------------------------------
+
+supernode:
+	$(CARGO) build --release -p supernode
+
+# The browser peer, size-optimised, with its JS bindings into www/pkg.
+wasm: tools-wasm
+	$(CARGO) build -p peer-wasm --target $(WASM_TARGET) --profile release-wasm
+	wasm-bindgen --target web --no-typescript --out-dir www/pkg \
+	  target/$(WASM_TARGET)/release-wasm/peer_wasm.wasm
+
+build: wasm supernode
+
+run: build
+	@echo
+	@echo "    Open http://$(HOST):$(PORT)/ in a browser (Ctrl-C stops the super-node)."
+	@echo
+	$(SUPERNODE) --http-listen $(HOST):$(PORT) --www-dir www
+
+## ---- tests ----------------------------------------------------------------
+
+# Release profile: the ring simulations need the speed, and the super-node
+# built for the end-to-end tests then shares every compiled dependency.
+cargo-test:
+	$(CARGO) test --release --workspace
+
+# The SIP core must stay portable to the browser.
+wasm-check: tools-wasm
+	$(CARGO) build -p sip --target $(WASM_TARGET)
+
+browser-test: tools-browser build
+	cd tests && npm test
+
+test: cargo-test wasm-check browser-test
+
+## ---- benchmarks (figures as `figure: NAME VALUE UNIT`) --------------------
+
+bench-sip-parse:
+	$(CARGO) run --release -p sip --example bench_parse
