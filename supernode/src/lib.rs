@@ -12,4 +12,5 @@
 
 pub mod config;
 pub mod http;
+pub mod ring;
 pub mod sip_ws;
