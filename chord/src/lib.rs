@@ -1,1 +1,67 @@
-//! Sans-IO Chord ring. (Layout doc to be written with the ring core.)
+//! Sans-IO Chord ring with a replicated, versioned, expiring store: the
+//! location service of the super-nodes.
+//!
+//! # Layout
+//! - [`id`]: 160-bit identifiers, SHA-1, interval arithmetic on the circle.
+//! - [`addr`]: bounded node addresses and `NodeRef { id, addr }`.
+//! - [`config`]: tunables and limits with defaults, and their validation.
+//! - [`wire`]: the `Message` enum, frame codec (version + postcard), bounds.
+//! - [`store`] (local part): slots by key and sub-key with versions,
+//!   tombstones and expiry; digests for replica comparison.
+//! - `routing` (private): successor list, predecessor, fingers, liveness.
+//! - [`node`]: the state machine — `node/lookup.rs` (operations, iterative
+//!   lookup), `node/maintenance.rs` (join, stabilize, rectify, fingers),
+//!   `node/replication.rs` (digests, pushes, orphan hand-over),
+//!   `node/serve.rs` (answers), `node/leave.rs` (graceful leave).
+//! - [`event`]: events and operation results for the driver.
+//! - [`status`]: serde snapshot and counters for the status endpoint.
+//! - [`sim`]: deterministic multi-node simulation (virtual clock, seeded
+//!   latency, loss and partitions) used by the tests and the benchmark.
+//! - `rng` (private): the seeded SplitMix64 used by the node and the sim.
+//!
+//! No IO, no clock, no threads: time comes in as `now_ms` arguments and
+//! randomness from a seed. See [`Node`] for the driving order.
+
+pub mod addr;
+pub mod config;
+pub mod event;
+pub mod id;
+pub mod node;
+mod rng;
+mod routing;
+pub mod sim;
+pub mod status;
+pub mod store;
+pub mod wire;
+
+pub use addr::{AddrError, NodeAddr, NodeRef};
+pub use config::{Config, ConfigError};
+pub use event::{Event, OpError, OpId, OpOutcome};
+pub use id::{Id, IdError};
+pub use node::{Node, Transmit};
+pub use status::{Counters, NodeState, Status};
+pub use store::{Record, StoreCounts, StoreError, Value};
+pub use wire::{decode_frame, encode_frame, Message, WireError, PROTOCOL_VERSION};
+
+/// Any error of this crate, for callers that want one type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Bad identifier text.
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// Bad node address.
+    #[error(transparent)]
+    Addr(#[from] AddrError),
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Bad frame or message.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// Refused store write.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Failed operation.
+    #[error(transparent)]
+    Op(#[from] OpError),
+}
