@@ -127,6 +127,10 @@ pub enum Message {
         hop: u8,
         /// Closer nodes, best first.
         candidates: Vec<NodeRef>,
+        /// The answering node's successor list: if the candidates are dead,
+        /// the asker can find the owner as the first live successor past
+        /// the key without another round trip.
+        successors: Vec<NodeRef>,
     },
     /// Store one record (value or tombstone) as a client write.
     Put {
@@ -218,7 +222,10 @@ impl Message {
                     return Err(Oob("empty successor list"));
                 }
             }
-            Message::NextHop { candidates, .. } => list(candidates)?,
+            Message::NextHop { candidates, successors, .. } => {
+                list(candidates)?;
+                list(successors)?;
+            }
             Message::Put { record, .. } => check_record(record, cfg)?,
             Message::Get { prefix, .. } => {
                 if prefix.as_ref().is_some_and(|p| p.len() > cfg.max_sub_key_bytes) {
@@ -362,7 +369,7 @@ mod tests {
     fn validate_bounds_lists() {
         let cfg = Config::default();
         let many = vec![node("ws://a:1"); MAX_LIST_LEN + 1];
-        let msg = Message::NextHop { req: 1, hop: 1, candidates: many };
+        let msg = Message::NextHop { req: 1, hop: 1, candidates: many, successors: vec![] };
         assert_eq!(msg.validate(&cfg), Err(WireError::OutOfBounds("node list")));
         let msg = Message::FoundSuccessor { req: 1, hop: 1, successors: vec![] };
         assert!(msg.validate(&cfg).is_err());

@@ -62,6 +62,8 @@ pub(crate) enum Phase {
         tried: Vec<NodeAddr>,
         /// Whether our own table was already used as a last resort.
         fell_back: bool,
+        /// The last node that answered `NextHop`, and its successor list.
+        last_hop: Option<(Id, Vec<NodeRef>)>,
     },
     Store {
         targets: Vec<NodeRef>,
@@ -140,7 +142,7 @@ impl Node {
 
     /// Registers an operation and takes its first lookup step.
     pub(crate) fn start_op(&mut self, now_ms: u64, id: u64, key: Id, kind: OpKind) {
-        let phase = Phase::Lookup { current: None, alternatives: Vec::new(), tried: Vec::new(), fell_back: false };
+        let phase = Phase::Lookup { current: None, alternatives: Vec::new(), tried: Vec::new(), fell_back: false, last_hop: None };
         let deadline_ms = now_ms + self.cfg.op_timeout_ms;
         let is_join = matches!(kind, OpKind::Join);
         self.ops.insert(id, Op { key, kind, deadline_ms, hops: 0, phase });
@@ -168,8 +170,14 @@ impl Node {
         }
     }
 
-    /// Asks the best unused candidate, or fails when none is left.
+    /// Asks the best unused candidate, or fails when none is left. First,
+    /// if the last hop's successors between it and the key all failed, the
+    /// first live one past the key is the owner: done without a round trip.
     fn query_next(&mut self, now_ms: u64, id: u64) {
+        if let Some(list) = self.owner_past_failures(now_ms, id) {
+            self.finish_lookup(now_ms, id, list);
+            return;
+        }
         loop {
             let Some(op) = self.ops.get_mut(&id) else { return };
             let key = op.key;
@@ -194,6 +202,19 @@ impl Node {
         }
     }
 
+    /// See `query_next`: the owner from the last hop's successor list when
+    /// every successor between that hop and the key has failed.
+    fn owner_past_failures(&self, now_ms: u64, id: u64) -> Option<Vec<NodeRef>> {
+        let op = self.ops.get(&id)?;
+        let Phase::Lookup { tried, last_hop: Some((hop_id, succs)), .. } = &op.phase else { return None };
+        let failed = |n: &NodeRef| tried.contains(&n.addr) || self.rt.is_dead(&n.addr, now_ms);
+        let j = succs.iter().position(|s| op.key.in_half_open(hop_id, &s.id))?;
+        if j == 0 || !succs[..j].iter().all(failed) || failed(&succs[j]) {
+            return None;
+        }
+        Some(succs[j..].to_vec())
+    }
+
     fn send_find(&mut self, now_ms: u64, id: u64, to: &NodeAddr, to_id: Option<Id>) {
         let Some(op) = self.ops.get_mut(&id) else { return };
         if op.hops >= self.cfg.lookup_hops_max {
@@ -213,11 +234,12 @@ impl Node {
         let cand_max = 2 * self.cfg.lookup_candidates;
         let Some(op) = self.ops.get_mut(&id) else { return };
         let key = op.key;
-        let Phase::Lookup { current, alternatives, tried, .. } = &mut op.phase else { return };
+        let Phase::Lookup { current, alternatives, tried, last_hop, .. } = &mut op.phase else { return };
         match msg {
             Message::FoundSuccessor { successors, .. } => self.finish_lookup(now_ms, id, successors),
-            Message::NextHop { candidates, .. } => {
+            Message::NextHop { candidates, successors, .. } => {
                 let lower = current.as_ref().and_then(|(_, i)| *i).unwrap_or(me);
+                *last_hop = current.as_ref().and_then(|(_, i)| *i).map(|i| (i, successors));
                 let mut fresh: Vec<NodeRef> = candidates
                     .into_iter()
                     .filter(|c| c.id.in_open(&lower, &key) && c.id != me && !tried.contains(&c.addr))
@@ -248,9 +270,18 @@ impl Node {
         self.query_next(now_ms, id);
     }
 
-    fn finish_lookup(&mut self, now_ms: u64, id: u64, successors: Vec<NodeRef>) {
+    fn finish_lookup(&mut self, now_ms: u64, id: u64, mut successors: Vec<NodeRef>) {
         self.counters.lookups_completed += 1;
         let Some(op) = self.ops.get_mut(&id) else { return };
+        // Entries that already failed us are not the owner any more: the
+        // next live successor has taken over (or will within a round).
+        if let Phase::Lookup { tried, .. } = &op.phase {
+            let failed = |n: &NodeRef| tried.contains(&n.addr) || self.rt.is_dead(&n.addr, now_ms);
+            let skip = successors.iter().take_while(|s| failed(s)).count();
+            if skip < successors.len() {
+                successors.drain(..skip);
+            }
+        }
         match &op.kind {
             OpKind::Put(_) | OpKind::Get(_) => {
                 let mut targets: Vec<NodeRef> = Vec::new();

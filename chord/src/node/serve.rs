@@ -42,7 +42,7 @@ impl Node {
             }
             Message::FindSuccessor { req, key, hop } => {
                 let reply = if !member {
-                    Message::NextHop { req, hop, candidates: Vec::new() }
+                    Message::NextHop { req, hop, candidates: Vec::new(), successors: Vec::new() }
                 } else if self.rt.owns(&key) || self.rt.successors().is_empty() {
                     let mut successors = vec![self.rt.me.clone()];
                     successors.extend(self.rt.successors().iter().cloned());
@@ -52,7 +52,8 @@ impl Node {
                     Message::FoundSuccessor { req, hop, successors: self.rt.successors().to_vec() }
                 } else {
                     let candidates = self.rt.closest_preceding(&key, self.cfg.lookup_candidates, now_ms);
-                    Message::NextHop { req, hop, candidates }
+                    let successors = self.rt.successors().to_vec();
+                    Message::NextHop { req, hop, candidates, successors }
                 };
                 self.send(from, reply);
             }
