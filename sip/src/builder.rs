@@ -43,7 +43,7 @@ impl Request {
 impl RequestBuilder {
     /// Adds a Via below those already added (add the top one first).
     pub fn via(mut self, via: Via) -> Self {
-        self.request.headers.push(Header::Via(via));
+        self.request.headers.push(via.into());
         self
     }
 
@@ -56,13 +56,13 @@ impl RequestBuilder {
 
     /// Sets From (give it a tag: RFC 3261 §8.1.1.3).
     pub fn from(mut self, from: NameAddr) -> Self {
-        self.request.headers.set(Header::From(from));
+        self.request.headers.set(Header::From(Box::new(from)));
         self
     }
 
     /// Sets To.
     pub fn to(mut self, to: NameAddr) -> Self {
-        self.request.headers.set(Header::To(to));
+        self.request.headers.set(Header::To(Box::new(to)));
         self
     }
 
@@ -81,7 +81,7 @@ impl RequestBuilder {
 
     /// Adds a Contact.
     pub fn contact(mut self, contact: Contact) -> Self {
-        self.request.headers.push(Header::Contact(contact));
+        self.request.headers.push(contact.into());
         self
     }
 
@@ -93,7 +93,7 @@ impl RequestBuilder {
 
     /// Adds a Route after those already added.
     pub fn route(mut self, route: NameAddr) -> Self {
-        self.request.headers.push(Header::Route(route));
+        self.request.headers.push(Header::Route(Box::new(route)));
         self
     }
 
@@ -106,7 +106,7 @@ impl RequestBuilder {
     /// Sets the body and its Content-Type. Content-Length is written from
     /// the body on output.
     pub fn body(mut self, content_type: ContentType, body: impl Into<Vec<u8>>) -> Self {
-        self.request.headers.set(Header::ContentType(content_type));
+        self.request.headers.set(content_type.into());
         self.request.body = body.into();
         self
     }
@@ -171,13 +171,13 @@ impl ResponseBuilder {
     pub fn record_route_from(mut self, request: &Request) -> Self {
         self.response
             .headers
-            .extend(request.headers.record_routes().cloned().map(Header::RecordRoute));
+            .extend(request.headers.record_routes().map(|rr| Header::RecordRoute(Box::new(rr.clone()))));
         self
     }
 
     /// Adds a Contact.
     pub fn contact(mut self, contact: Contact) -> Self {
-        self.response.headers.push(Header::Contact(contact));
+        self.response.headers.push(contact.into());
         self
     }
 
@@ -189,7 +189,7 @@ impl ResponseBuilder {
 
     /// Sets the body and its Content-Type.
     pub fn body(mut self, content_type: ContentType, body: impl Into<Vec<u8>>) -> Self {
-        self.response.headers.set(Header::ContentType(content_type));
+        self.response.headers.set(content_type.into());
         self.response.body = body.into();
         self
     }
@@ -216,7 +216,7 @@ mod tests {
             .call_id("abc@a.invalid")
             .cseq(314159)
             .contact(Contact::Addr(NameAddr::new(Uri::sip(Some("alice"), "a.invalid"))))
-            .header(Header::RecordRoute(NameAddr::new("sip:p.example.org;lr".parse().expect("valid"))))
+            .header(Header::RecordRoute(Box::new(NameAddr::new("sip:p.example.org;lr".parse().expect("valid")))))
             .header(Header::other("User-Agent", "test").expect("valid"))
             .body(ContentType::sdp(), b"v=0\r\n".to_vec())
             .build()

@@ -16,11 +16,18 @@ pub struct Headers {
     list: Vec<Header>,
 }
 
-/// Yields the payload of every header of one variant.
+/// Yields the payload of every header of one variant (`&T`, through the
+/// box for the boxed variants).
 macro_rules! each {
     ($self:expr, $variant:ident) => {
         $self.list.iter().filter_map(|h| match h {
             Header::$variant(value) => Some(value),
+            _ => None,
+        })
+    };
+    ($self:expr, boxed $variant:ident) => {
+        $self.list.iter().filter_map(|h| match h {
+            Header::$variant(value) => Some(&**value),
             _ => None,
         })
     };
@@ -102,7 +109,7 @@ impl Headers {
 
     /// Via values, top (most recent hop) first.
     pub fn vias(&self) -> impl Iterator<Item = &Via> + '_ {
-        each!(self, Via)
+        each!(self, boxed Via)
     }
 
     /// The top Via.
@@ -113,25 +120,25 @@ impl Headers {
     /// The top Via, mutably (to add `received` / `rport`).
     pub fn top_via_mut(&mut self) -> Option<&mut Via> {
         self.list.iter_mut().find_map(|h| match h {
-            Header::Via(via) => Some(via),
+            Header::Via(via) => Some(&mut **via),
             _ => None,
         })
     }
 
     /// From.
     pub fn from(&self) -> Option<&NameAddr> {
-        each!(self, From).next()
+        each!(self, boxed From).next()
     }
 
     /// To.
     pub fn to(&self) -> Option<&NameAddr> {
-        each!(self, To).next()
+        each!(self, boxed To).next()
     }
 
     /// To, mutably (to add a tag).
     pub fn to_mut(&mut self) -> Option<&mut NameAddr> {
         self.list.iter_mut().find_map(|h| match h {
-            Header::To(to) => Some(to),
+            Header::To(to) => Some(&mut **to),
             _ => None,
         })
     }
@@ -153,7 +160,7 @@ impl Headers {
 
     /// Contact values in order.
     pub fn contacts(&self) -> impl Iterator<Item = &Contact> + '_ {
-        each!(self, Contact)
+        each!(self, boxed Contact)
     }
 
     /// Expires in seconds.
@@ -163,17 +170,17 @@ impl Headers {
 
     /// Route values, next hop first.
     pub fn routes(&self) -> impl Iterator<Item = &NameAddr> + '_ {
-        each!(self, Route)
+        each!(self, boxed Route)
     }
 
     /// Record-Route values in order.
     pub fn record_routes(&self) -> impl Iterator<Item = &NameAddr> + '_ {
-        each!(self, RecordRoute)
+        each!(self, boxed RecordRoute)
     }
 
     /// Content-Type.
     pub fn content_type(&self) -> Option<&ContentType> {
-        each!(self, ContentType).next()
+        each!(self, boxed ContentType).next()
     }
 
     /// Every option tag of every Supported header.
@@ -247,8 +254,8 @@ mod tests {
     #[test]
     fn getters_and_set() {
         let mut headers = Headers::new();
-        headers.push(Header::Via(Via::new(Transport::Udp, "a", None, "z9hG4bK1")));
-        headers.push(Header::Via(Via::new(Transport::Udp, "b", None, "z9hG4bK2")));
+        headers.push(Via::new(Transport::Udp, "a", None, "z9hG4bK1").into());
+        headers.push(Via::new(Transport::Udp, "b", None, "z9hG4bK2").into());
         headers.push(Header::MaxForwards(70));
         headers.push(Header::other("Subject", "hi").expect("valid"));
         headers.push(Header::Supported(vec!["path".into(), "gruu".into()]));
@@ -263,7 +270,7 @@ mod tests {
         headers.set(Header::MaxForwards(69));
         assert_eq!(headers.max_forwards(), Some(69));
         assert_eq!(headers.position(|h| matches!(h, Header::MaxForwards(_))), Some(2));
-        headers.set(Header::To(NameAddr::new(Uri::sip(Some("bob"), "example.org"))));
+        headers.set(Header::To(Box::new(NameAddr::new(Uri::sip(Some("bob"), "example.org")))));
         headers.to_mut().expect("just set").set_tag("t1");
         assert_eq!(headers.to().and_then(NameAddr::tag), Some("t1"));
         assert_eq!(headers.remove(99), None);

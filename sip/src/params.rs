@@ -38,8 +38,34 @@ pub enum ParamError {
 /// One parameter; `value` is `None` for a valueless one such as `;lr`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Param {
-    name: String,
+    name: Cow<'static, str>,
     value: Option<String>,
+}
+
+/// The name, borrowed from a static table when it is a common one, so
+/// parsing `;tag=...;branch=...;lr` allocates only for values.
+fn intern(name: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match name {
+        "tag" => "tag",
+        "branch" => "branch",
+        "received" => "received",
+        "rport" => "rport",
+        "transport" => "transport",
+        "lr" => "lr",
+        "ob" => "ob",
+        "maddr" => "maddr",
+        "user" => "user",
+        "expires" => "expires",
+        "q" => "q",
+        "reg-id" => "reg-id",
+        "+sip.instance" => "+sip.instance",
+        "+sip.ice" => "+sip.ice",
+        "gr" => "gr",
+        "ttl" => "ttl",
+        "boundary" => "boundary",
+        "charset" => "charset",
+        _ => return Cow::Owned(name.to_owned()),
+    })
 }
 
 /// An ordered parameter list. Order is kept; lookups take the first match.
@@ -66,7 +92,7 @@ impl Params {
 
     /// `(name, value)` pairs in order; values as on the wire.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> + '_ {
-        self.list.iter().map(|p| (p.name.as_str(), p.value.as_deref()))
+        self.list.iter().map(|p| (p.name.as_ref(), p.value.as_deref()))
     }
 
     /// `None` if absent, `Some(None)` if present without a value, else `Some(Some(value))`.
@@ -101,7 +127,7 @@ impl Params {
         let value = value.map(str::to_owned);
         match self.list.iter_mut().find(|p| p.name.eq_ignore_ascii_case(name)) {
             Some(param) => param.value = value,
-            None => self.list.push(Param { name: name.to_owned(), value }),
+            None => self.list.push(Param { name: intern(name), value }),
         }
     }
 
@@ -112,10 +138,7 @@ impl Params {
 
     /// Appends a parameter even if one with the same name exists.
     pub fn push(&mut self, name: &str, value: Option<&str>) {
-        self.list.push(Param {
-            name: name.to_owned(),
-            value: value.map(str::to_owned),
-        });
+        self.list.push(Param { name: intern(name), value: value.map(str::to_owned) });
     }
 
     /// Removes every parameter called `name`; says whether there was one.
@@ -191,7 +214,7 @@ pub(crate) fn parse_header_params(sc: &mut Scanner<'_>) -> Result<Params, ParamE
         } else {
             None
         };
-        params.list.push(Param { name: name.to_owned(), value });
+        params.list.push(Param { name: intern(name), value });
     }
 }
 
@@ -213,7 +236,7 @@ pub(crate) fn parse_uri_params(sc: &mut Scanner<'_>) -> Result<Params, ParamErro
         } else {
             None
         };
-        params.list.push(Param { name: name.to_owned(), value });
+        params.list.push(Param { name: intern(name), value });
     }
     Ok(params)
 }

@@ -13,7 +13,7 @@ use crate::header::{
 use crate::headers::Headers;
 use crate::limits::Limits;
 use crate::method::Method;
-use crate::text::{all_in, trim_ws, TOKEN};
+use crate::text::{all_in, split_at_byte, trim_ws, trim_ws_end, TOKEN};
 use crate::uri::{Uri, UriError};
 
 /// Why a message could not be parsed, and where.
@@ -174,7 +174,7 @@ pub(crate) struct Head {
 /// Parses `head`: the start line and header lines, each ending in CRLF,
 /// without the empty line that closes the section.
 pub(crate) fn parse_head(head: &str, limits: &Limits) -> Result<Head, ParseError> {
-    let mut lines = head.split_terminator('\n').peekable();
+    let mut lines = Lines(head).peekable();
     let first = lines.next().ok_or(ParseError::Empty)?;
     let start = parse_start_line(strip_cr(first, 1)?)?;
     // A typical request has around a dozen header values.
@@ -194,7 +194,7 @@ pub(crate) fn parse_head(head: &str, limits: &Limits) -> Result<Head, ParseError
             line_no += 1;
             let continuation = trim_ws(strip_cr(next, line_no)?);
             lines.next();
-            let value = folded.get_or_insert_with(|| line.trim_end_matches([' ', '\t']).to_owned());
+            let value = folded.get_or_insert_with(|| trim_ws_end(line).to_owned());
             value.push(' ');
             value.push_str(continuation);
         }
@@ -209,8 +209,8 @@ pub(crate) fn parse_head(head: &str, limits: &Limits) -> Result<Head, ParseError
         if field.starts_with([' ', '\t']) {
             return Err(bad_line("continuation line with no header to continue"));
         }
-        let (name, value) = field.split_once(':').ok_or_else(|| bad_line("missing ':'"))?;
-        let name = name.trim_end_matches([' ', '\t']);
+        let (name, value) = split_at_byte(field, b':').ok_or_else(|| bad_line("missing ':'"))?;
+        let name = trim_ws_end(name);
         if !all_in(name, &TOKEN) {
             return Err(bad_line("header name is not a token"));
         }
@@ -250,12 +250,29 @@ pub(crate) fn parse_head(head: &str, limits: &Limits) -> Result<Head, ParseError
     Ok(Head { start, headers, content_length })
 }
 
-/// Removes the CR of a line split at LF; a missing CR or a CR elsewhere is an error.
-fn strip_cr(line: &str, line_no: usize) -> Result<&str, ParseError> {
-    match line.strip_suffix('\r') {
-        Some(line) if !line.contains('\r') => Ok(line),
-        _ => Err(ParseError::BadLineEnd { line: line_no }),
+/// The lines of the head, each with its CR but without its LF. A plain
+/// loop rather than `split('\n')`: lines are short, and memchr's set-up
+/// costs more than it saves on them.
+struct Lines<'a>(&'a str);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let (line, rest) = split_at_byte(self.0, b'\n').unwrap_or((self.0, ""));
+        self.0 = rest;
+        Some(line)
     }
+}
+
+/// Removes the CR of a line split at LF; a missing CR is an error. A lone
+/// CR inside a line is not looked for here: no header, URI or reason-phrase
+/// grammar admits a control character, so value validation rejects it.
+fn strip_cr(line: &str, line_no: usize) -> Result<&str, ParseError> {
+    line.strip_suffix('\r').ok_or(ParseError::BadLineEnd { line: line_no })
 }
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {

@@ -29,14 +29,14 @@ impl Headers {
     /// Adds `via` as the new top Via (RFC 3261 §16.6 step 8).
     pub fn prepend_via(&mut self, via: Via) {
         let at = self.position(|h| matches!(h, Header::Via(_))).unwrap_or(0);
-        self.insert(at, Header::Via(via));
+        self.insert(at, via.into());
     }
 
     /// Removes the top Via, as a proxy does to a response (§16.7 step 3).
     pub fn remove_top_via(&mut self) -> Option<Via> {
         let at = self.position(|h| matches!(h, Header::Via(_)))?;
         match self.remove(at) {
-            Some(Header::Via(via)) => Some(via),
+            Some(Header::Via(via)) => Some(*via),
             _ => None,
         }
     }
@@ -44,14 +44,14 @@ impl Headers {
     /// Adds `route` as the first Record-Route (§16.6 step 4).
     pub fn prepend_record_route(&mut self, route: NameAddr) {
         let at = self.position(|h| matches!(h, Header::RecordRoute(_))).unwrap_or(0);
-        self.insert(at, Header::RecordRoute(route));
+        self.insert(at, Header::RecordRoute(Box::new(route)));
     }
 
     /// Removes and returns the first Route (§16.4: the proxy's own URI).
     pub fn pop_route(&mut self) -> Option<NameAddr> {
         let at = self.position(|h| matches!(h, Header::Route(_)))?;
         match self.remove(at) {
-            Some(Header::Route(route)) => Some(route),
+            Some(Header::Route(route)) => Some(*route),
             _ => None,
         }
     }

@@ -85,7 +85,54 @@ pub(crate) fn is_ws(byte: u8) -> bool {
 /// Trims SP and HTAB (not other Unicode whitespace) from both ends.
 #[inline]
 pub(crate) fn trim_ws(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    trim_ws_end(trim_ws_start(s))
+}
+
+/// Trims SP and HTAB from the start.
+#[inline]
+pub(crate) fn trim_ws_start(s: &str) -> &str {
+    let skip = s.bytes().take_while(|b| is_ws(*b)).count();
+    // The skipped bytes are ASCII, so `skip` is a char boundary.
+    s.get(skip..).unwrap_or("")
+}
+
+/// Trims SP and HTAB from the end.
+#[inline]
+pub(crate) fn trim_ws_end(s: &str) -> &str {
+    let cut = s.bytes().rev().take_while(|b| is_ws(*b)).count();
+    s.get(..s.len() - cut).unwrap_or("")
+}
+
+/// Offset of the first `byte` (ASCII) in `s`. Eight bytes per step
+/// (SWAR): the strings searched here are short lines and values, where a
+/// memchr call costs more in set-up than it saves.
+#[inline]
+pub(crate) fn find_byte(s: &str, byte: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let bytes = s.as_bytes();
+    let pattern = LOW * u64::from(byte);
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let x = u64::from_le_bytes(*chunk) ^ pattern;
+        // The lowest set bit marks the first zero byte of `x` (the classic
+        // has-zero-byte trick; later bytes may be false positives).
+        let zero = x.wrapping_sub(LOW) & !x & HIGH;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..).unwrap_or_default();
+    tail.iter().position(|b| *b == byte).map(|p| i + p)
+}
+
+/// `s` split around the first `byte` (ASCII), which is dropped.
+#[inline]
+pub(crate) fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = find_byte(s, byte)?;
+    // `at` is an ASCII byte, so both sides are on char boundaries.
+    Some((s.get(..at).unwrap_or(""), s.get(at + 1..).unwrap_or("")))
 }
 
 /// True when every byte of a non-empty `s` is in `class`.
@@ -353,60 +400,24 @@ pub(crate) fn write_clean(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     Ok(())
 }
 
-/// Splits a header value at top-level commas: not inside a quoted string,
-/// not inside `<...>`. Items come back trimmed; empty items are kept so the
-/// caller can reject stray commas.
-pub(crate) fn list_items(value: &str) -> ListItems<'_> {
-    ListItems { text: value, pos: 0, done: false }
-}
-
-/// Iterator returned by [`list_items`].
-pub(crate) struct ListItems<'a> {
-    text: &'a str,
-    pos: usize,
-    done: bool,
-}
-
-impl<'a> Iterator for ListItems<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        if self.done {
-            return None;
-        }
-        let bytes = self.text.as_bytes();
-        let start = self.pos;
-        let mut i = start;
-        let mut in_quotes = false;
-        let mut in_angle = false;
-        while let Some(&byte) = bytes.get(i) {
-            if in_quotes {
-                match byte {
-                    // Skip the escaped byte; it may be a quote.
-                    b'\\' => i += 1,
-                    b'"' => in_quotes = false,
-                    _ => {}
-                }
-            } else {
-                match byte {
-                    b'"' => in_quotes = true,
-                    b'<' => in_angle = true,
-                    b'>' => in_angle = false,
-                    b',' if !in_angle => break,
-                    _ => {}
-                }
+/// Items of a comma-separated list that cannot hold quotes or brackets
+/// (option tags, methods), trimmed; empty items are kept for the caller to
+/// reject.
+pub(crate) fn comma_items(value: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        Some(trim_ws(match split_at_byte(current, b',') {
+            Some((item, after)) => {
+                rest = Some(after);
+                item
             }
-            i += 1;
-        }
-        let end = i.min(bytes.len());
-        if end >= bytes.len() {
-            self.done = true;
-        } else {
-            self.pos = end + 1;
-        }
-        // `start` follows a ',' and `end` is a ',' or the end: both boundaries.
-        Some(trim_ws(self.text.get(start..end).unwrap_or("")))
-    }
+            None => {
+                rest = None;
+                current
+            }
+        }))
+    })
 }
 
 #[cfg(test)]
@@ -439,16 +450,18 @@ mod tests {
     }
 
     #[test]
-    fn list_splitting() {
-        let items: Vec<_> = list_items(r#"a, "b,c" <d,e>;x , ,f"#).collect();
-        assert_eq!(items, vec!["a", r#""b,c" <d,e>;x"#, "", "f"]);
-        let items: Vec<_> = list_items("").collect();
-        assert_eq!(items, vec![""]);
-        let items: Vec<_> = list_items("x,").collect();
-        assert_eq!(items, vec!["x", ""]);
-        // A backslash at the very end of an open quote must not run past the end.
-        let items: Vec<_> = list_items("\"\\").collect();
-        assert_eq!(items, vec!["\"\\"]);
+    fn byte_search() {
+        for (hay, byte, want) in [
+            ("", b'x', None),
+            ("abc", b'c', Some(2)),
+            ("0123456789abcdef\n", b'\n', Some(16)),
+            ("01234567\x01\n", b'\n', Some(9)),
+            ("é\u{100}:x", b':', Some(4)),
+            ("0123456701234567", b'9', None),
+        ] {
+            assert_eq!(find_byte(hay, byte), want, "{hay:?}");
+            assert_eq!(find_byte(hay, byte), hay.bytes().position(|b| b == byte), "{hay:?}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::str::FromStr;
 
 use crate::params::{parse_uri_params, ParamError, Params};
 use crate::text::{
-    self, all_in, hex_value, is_escaped_text, parse_decimal, Scanner, ABSOLUTE_URI, DIGIT,
+    self, all_in, find_byte, hex_value, split_at_byte, is_escaped_text, parse_decimal, Scanner, ABSOLUTE_URI, DIGIT,
     HNV_CHAR, HOST, IPV6, PASSWORD, SCHEME, USER,
 };
 
@@ -117,7 +117,7 @@ impl AbsoluteUri {
 impl Uri {
     /// Parses a URI with nothing around it (no `<>`, no whitespace).
     pub fn parse(s: &str) -> Result<Uri, UriError> {
-        let colon = s.find(':').ok_or(UriError::BadScheme)?;
+        let colon = find_byte(s, b':').ok_or(UriError::BadScheme)?;
         let scheme = s.get(..colon).unwrap_or("");
         let rest = s.get(colon + 1..).unwrap_or("");
         if scheme.eq_ignore_ascii_case("sip") {
@@ -269,14 +269,14 @@ pub(crate) fn unescape(s: &str) -> Cow<'_, [u8]> {
 }
 
 fn parse_sip(rest: &str, secure: bool) -> Result<SipUri, UriError> {
-    let (userinfo, hostpart) = match rest.split_once('@') {
+    let (userinfo, hostpart) = match split_at_byte(rest, b'@') {
         Some((userinfo, hostpart)) => (Some(userinfo), hostpart),
         None => (None, rest),
     };
     let (user, password) = match userinfo {
         None => (None, None),
         Some(userinfo) => {
-            let (user, password) = match userinfo.split_once(':') {
+            let (user, password) = match split_at_byte(userinfo, b':') {
                 Some((user, password)) => (user, Some(password)),
                 None => (userinfo, None),
             };

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::{HeaderError, NameAddr};
-use crate::text::{parse_decimal, NumberError};
+use crate::text::{parse_decimal, NumberError, Scanner};
 
 /// One Contact value: `*` (only in a REGISTER that removes all bindings) or an address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,10 +18,22 @@ pub enum Contact {
 impl Contact {
     /// Parses one Contact value (no commas).
     pub fn parse(value: &str) -> Result<Contact, HeaderError> {
-        if crate::text::trim_ws(value) == "*" {
+        let mut sc = Scanner::new(value);
+        let contact = Contact::parse_from(&mut sc)?;
+        sc.skip_ws();
+        if !sc.at_end() {
+            return Err(HeaderError::Trailing(sc.rest().to_owned()));
+        }
+        Ok(contact)
+    }
+
+    /// Parses one value, stopping before whatever follows (a `,` in a list).
+    pub(crate) fn parse_from(sc: &mut Scanner<'_>) -> Result<Contact, HeaderError> {
+        sc.skip_ws();
+        if sc.eat(b'*') {
             return Ok(Contact::Wildcard);
         }
-        let addr = NameAddr::parse(value)?;
+        let addr = NameAddr::parse_from(sc)?;
         if let Some(expires) = addr.params.get("expires") {
             // Checked here so `expires_secs` can be infallible. A value past
             // 2**32-1 saturates (RFC 4475 scalar02 allows treating it as large).

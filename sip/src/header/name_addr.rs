@@ -65,6 +65,17 @@ impl NameAddr {
     /// Parses a single `name-addr` or `addr-spec` with its parameters.
     pub fn parse(value: &str) -> Result<NameAddr, HeaderError> {
         let mut sc = Scanner::new(value);
+        let addr = NameAddr::parse_from(&mut sc)?;
+        sc.skip_ws();
+        if !sc.at_end() {
+            return Err(HeaderError::Trailing(sc.rest().to_owned()));
+        }
+        Ok(addr)
+    }
+
+    /// Parses one value and its parameters, stopping before whatever
+    /// follows (a `,` in a list).
+    pub(crate) fn parse_from(sc: &mut Scanner<'_>) -> Result<NameAddr, HeaderError> {
         sc.skip_ws();
         let (display_name, uri) = if sc.peek() == Some(b'"') {
             let raw = sc.take_quoted().ok_or(HeaderError::BadQuotedString)?;
@@ -72,7 +83,7 @@ impl NameAddr {
             if !sc.eat(b'<') {
                 return Err(HeaderError::ExpectedAngleBracket);
             }
-            (Some(unquote(raw).into_owned()), bracketed_uri(&mut sc)?)
+            (Some(unquote(raw).into_owned()), bracketed_uri(sc)?)
         } else {
             let rest = sc.rest();
             let first_other = rest.bytes().position(|b| !TOKEN[usize::from(b)] && !is_ws(b));
@@ -80,16 +91,12 @@ impl NameAddr {
                 Some(lt) if rest.as_bytes().get(lt) == Some(&b'<') => {
                     let words = rest.get(..lt).unwrap_or("");
                     sc.skip(lt + 1);
-                    (display_from_tokens(words), bracketed_uri(&mut sc)?)
+                    (display_from_tokens(words), bracketed_uri(sc)?)
                 }
-                _ => (None, addr_spec(&mut sc)?),
+                _ => (None, addr_spec(sc)?),
             }
         };
-        let params = parse_header_params(&mut sc)?;
-        sc.skip_ws();
-        if !sc.at_end() {
-            return Err(HeaderError::Trailing(sc.rest().to_owned()));
-        }
+        let params = parse_header_params(sc)?;
         Ok(NameAddr { display_name, uri, params })
     }
 }

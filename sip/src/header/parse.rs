@@ -3,25 +3,25 @@
 use super::name::Kind;
 use super::{CSeq, Contact, ContentType, Header, HeaderError, NameAddr, Via};
 use crate::method::Method;
-use crate::text::{all_in, list_items, parse_decimal, NumberError, TOKEN, WORD};
+use crate::text::{all_in, comma_items, parse_decimal, NumberError, Scanner, TOKEN, WORD};
 
 /// Parses `value` (unfolded and trimmed) of a typed header into `out`,
 /// one entry per comma-separated value for the list headers.
 /// Content-Length is not a [`Header`]; use [`parse_content_length`].
 pub(crate) fn parse_into(kind: Kind, value: &str, out: &mut Vec<Header>) -> Result<(), HeaderError> {
     match kind {
-        Kind::Via => each_item(value, out, |v| Via::parse(v).map(Header::Via)),
-        Kind::Contact => each_item(value, out, |v| Contact::parse(v).map(Header::Contact)),
-        Kind::Route => each_item(value, out, |v| NameAddr::parse(v).map(Header::Route)),
-        Kind::RecordRoute => {
-            each_item(value, out, |v| NameAddr::parse(v).map(Header::RecordRoute))
-        }
+        Kind::Via => each_item(value, out, |sc| Ok(Via::parse_from(sc)?.into())),
+        Kind::Contact => each_item(value, out, |sc| Ok(Contact::parse_from(sc)?.into())),
+        Kind::Route => each_item(value, out, |sc| Ok(Header::Route(Box::new(NameAddr::parse_from(sc)?)))),
+        Kind::RecordRoute => each_item(value, out, |sc| {
+            Ok(Header::RecordRoute(Box::new(NameAddr::parse_from(sc)?)))
+        }),
         Kind::From => {
-            out.push(Header::From(NameAddr::parse(value)?));
+            out.push(Header::From(Box::new(NameAddr::parse(value)?)));
             Ok(())
         }
         Kind::To => {
-            out.push(Header::To(NameAddr::parse(value)?));
+            out.push(Header::To(Box::new(NameAddr::parse(value)?)));
             Ok(())
         }
         Kind::CallId => {
@@ -49,7 +49,7 @@ pub(crate) fn parse_into(kind: Kind, value: &str, out: &mut Vec<Header>) -> Resu
             Ok(())
         }
         Kind::ContentType => {
-            out.push(Header::ContentType(ContentType::parse(value)?));
+            out.push(ContentType::parse(value)?.into());
             Ok(())
         }
         Kind::Supported => {
@@ -69,10 +69,15 @@ pub(crate) fn parse_into(kind: Kind, value: &str, out: &mut Vec<Header>) -> Resu
             Ok(())
         }
         Kind::Allow => {
-            let methods = option_tags(value, true)?
-                .iter()
-                .map(|m| Method::parse(m).map_err(|_| HeaderError::BadToken { what: "method" }))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut methods = Vec::new();
+            if !value.is_empty() {
+                for method in comma_items(value) {
+                    if method.is_empty() {
+                        return Err(HeaderError::EmptyItem);
+                    }
+                    methods.push(Method::parse(method).map_err(|_| HeaderError::BadToken { what: "method" })?);
+                }
+            }
             out.push(Header::Allow(methods));
             Ok(())
         }
@@ -102,21 +107,32 @@ fn number_error(error: NumberError, what: &'static str) -> HeaderError {
     }
 }
 
+/// Parses `item *(COMMA item)`. Each item parser stops where its grammar
+/// ends (a quoted string or `<...>` may hold commas), so the list is read
+/// in one pass with no separate splitting.
 fn each_item(
     value: &str,
     out: &mut Vec<Header>,
-    parse: impl Fn(&str) -> Result<Header, HeaderError>,
+    parse: impl Fn(&mut Scanner<'_>) -> Result<Header, HeaderError>,
 ) -> Result<(), HeaderError> {
     if value.is_empty() {
         return Err(HeaderError::Empty);
     }
-    for item in list_items(value) {
-        if item.is_empty() {
+    let mut sc = Scanner::new(value);
+    loop {
+        sc.skip_ws();
+        if sc.at_end() || sc.peek() == Some(b',') {
             return Err(HeaderError::EmptyItem);
         }
-        out.push(parse(item)?);
+        out.push(parse(&mut sc)?);
+        sc.skip_ws();
+        if sc.at_end() {
+            return Ok(());
+        }
+        if !sc.eat(b',') {
+            return Err(HeaderError::Trailing(sc.rest().to_owned()));
+        }
     }
-    Ok(())
 }
 
 /// `callid = word [ "@" word ]`.
@@ -136,7 +152,7 @@ fn option_tags(value: &str, allow_empty: bool) -> Result<Vec<String>, HeaderErro
     if value.is_empty() {
         return if allow_empty { Ok(Vec::new()) } else { Err(HeaderError::Empty) };
     }
-    list_items(value)
+    comma_items(value)
         .map(|tag| {
             if tag.is_empty() {
                 Err(HeaderError::EmptyItem)

@@ -93,6 +93,16 @@ impl Via {
     /// Parses one Via value (no commas).
     pub fn parse(value: &str) -> Result<Via, HeaderError> {
         let mut sc = Scanner::new(value);
+        let via = Via::parse_from(&mut sc)?;
+        sc.skip_ws();
+        if !sc.at_end() {
+            return Err(HeaderError::Trailing(sc.rest().to_owned()));
+        }
+        Ok(via)
+    }
+
+    /// Parses one value, stopping before whatever follows (a `,` in a list).
+    pub(crate) fn parse_from(sc: &mut Scanner<'_>) -> Result<Via, HeaderError> {
         // sent-protocol = "SIP" SLASH "2.0" SLASH transport, SLASH = SWS "/" SWS
         sc.skip_ws();
         let name = sc.take_class(&TOKEN);
@@ -110,24 +120,20 @@ impl Via {
         if !sc.skip_ws() {
             return Err(HeaderError::BadSentBy);
         }
-        let host = parse_host(&mut sc).ok_or(HeaderError::BadSentBy)?.to_owned();
+        let host = parse_host(sc).ok_or(HeaderError::BadSentBy)?.to_owned();
         // sent-by = host [ COLON port ], COLON = SWS ":" SWS
         let mut look = sc.clone();
         look.skip_ws();
         let port = if look.eat(b':') {
             look.skip_ws();
-            sc = look;
+            *sc = look;
             let digits = sc.take_class(&DIGIT);
             let port = parse_decimal(digits, u64::from(u16::MAX)).map_err(|_| HeaderError::BadSentBy)?;
             Some(u16::try_from(port).map_err(|_| HeaderError::BadSentBy)?)
         } else {
             None
         };
-        let params = parse_header_params(&mut sc)?;
-        sc.skip_ws();
-        if !sc.at_end() {
-            return Err(HeaderError::Trailing(sc.rest().to_owned()));
-        }
+        let params = parse_header_params(sc)?;
         let via = Via { transport: Transport::parse(transport), host, port, params };
         if let Some(Some(rport)) = via.params.get("rport") {
             if parse_decimal(rport, u64::from(u16::MAX)).is_err() {
