@@ -81,5 +81,3 @@ pub use proxy::ProxyError;
 pub use status::reason_phrase;
 pub use transaction_key::TransactionKey;
 pub use uri::{AbsoluteUri, SipUri, Uri, UriError, UriHeader};
-
-#[cfg(test)]
