@@ -7,11 +7,15 @@
 //!   printable ASCII so that a remote peer cannot make us store or log
 //!   arbitrary bytes; the check runs on deserialisation too, so a frame with
 //!   a bad address fails to decode.
+//! - The text sits behind an `Arc<str>`: node references are copied into
+//!   every successor list, finger and answer, and a reference-count bump is
+//!   far cheaper than a string allocation.
 //! - [`NodeRef`] pairs an address with its ring id. Ids are learnt from the
 //!   wire, never recomputed, because a node may configure its own id.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +41,7 @@ pub enum AddrError {
 /// The advertised ring address of a node (bounded, printable ASCII).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct NodeAddr(String);
+pub struct NodeAddr(Arc<str>);
 
 impl NodeAddr {
     /// Validates and wraps an address.
@@ -52,7 +56,7 @@ impl NodeAddr {
         if !s.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AddrError::BadChar);
         }
-        Ok(NodeAddr(s))
+        Ok(NodeAddr(Arc::from(s)))
     }
 
     /// The address text.
@@ -70,7 +74,7 @@ impl TryFrom<String> for NodeAddr {
 
 impl From<NodeAddr> for String {
     fn from(a: NodeAddr) -> String {
-        a.0
+        a.0.to_string()
     }
 }
 

@@ -77,29 +77,33 @@ impl Id {
 
     /// `self + other` modulo 2^160.
     pub fn wrapping_add(&self, other: &Id) -> Id {
-        let mut out = [0u8; ID_BYTES];
-        let mut carry = 0u16;
-        for i in (0..ID_BYTES).rev() {
-            let s = u16::from(self.0[i]) + u16::from(other.0[i]) + carry;
-            out[i] = (s & 0xff) as u8;
-            carry = s >> 8;
-        }
-        Id(out)
+        let (ah, al) = self.limbs();
+        let (bh, bl) = other.limbs();
+        let (lo, carry) = al.overflowing_add(bl);
+        Id::from_limbs(ah.wrapping_add(bh).wrapping_add(u32::from(carry)), lo)
     }
 
     /// `self - other` modulo 2^160: the clockwise distance from `other` to `self`.
     pub fn wrapping_sub(&self, other: &Id) -> Id {
+        let (h, l) = sub_limbs(self.limbs(), other.limbs());
+        Id::from_limbs(h, l)
+    }
+
+    /// The id as (top 32 bits, low 128 bits): arithmetic on two machine
+    /// words instead of twenty bytes, since lookups do it in a loop.
+    fn limbs(&self) -> (u32, u128) {
+        let (hi, lo) = self.0.split_at(4);
+        let mut h = [0u8; 4];
+        h.copy_from_slice(hi);
+        let mut l = [0u8; 16];
+        l.copy_from_slice(lo);
+        (u32::from_be_bytes(h), u128::from_be_bytes(l))
+    }
+
+    fn from_limbs(hi: u32, lo: u128) -> Id {
         let mut out = [0u8; ID_BYTES];
-        let mut borrow = 0i16;
-        for i in (0..ID_BYTES).rev() {
-            let mut d = i16::from(self.0[i]) - i16::from(other.0[i]) - borrow;
-            borrow = 0;
-            if d < 0 {
-                d += 256;
-                borrow = 1;
-            }
-            out[i] = d as u8;
-        }
+        out[..4].copy_from_slice(&hi.to_be_bytes());
+        out[4..].copy_from_slice(&lo.to_be_bytes());
         Id(out)
     }
 
@@ -125,14 +129,15 @@ impl Id {
     /// Is `self` in the open interval `(a, b)` going clockwise from `a`?
     /// `(a, a)` is the whole circle except `a`.
     pub fn in_open(&self, a: &Id, b: &Id) -> bool {
-        let dx = a.distance_to(self);
-        if dx == Id::ZERO {
+        let al = a.limbs();
+        let dx = sub_limbs(self.limbs(), al);
+        if dx == (0, 0) {
             return false;
         }
         if a == b {
             return true;
         }
-        dx < a.distance_to(b)
+        dx < sub_limbs(b.limbs(), al)
     }
 
     /// Is `self` in the half-open interval `(a, b]` going clockwise from `a`?
@@ -141,9 +146,17 @@ impl Id {
         if a == b {
             return true;
         }
-        let dx = a.distance_to(self);
-        dx != Id::ZERO && dx <= a.distance_to(b)
+        let al = a.limbs();
+        let dx = sub_limbs(self.limbs(), al);
+        dx != (0, 0) && dx <= sub_limbs(b.limbs(), al)
     }
+}
+
+/// `a - b` modulo 2^160 on (top 32 bits, low 128 bits) limbs; the tuple
+/// order is the numeric order, so results compare directly.
+fn sub_limbs(a: (u32, u128), b: (u32, u128)) -> (u32, u128) {
+    let (lo, borrow) = a.1.overflowing_sub(b.1);
+    (a.0.wrapping_sub(b.0).wrapping_sub(u32::from(borrow)), lo)
 }
 
 impl fmt::Display for Id {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chord::sim::Sim;
 use chord::{Id, OpOutcome};
-use common::{build_ring, random_id, run_op, settle_lists, sim};
+use common::{build_ring, run_op, settle_lists, sim};
 
 fn key(i: u64) -> Id {
     Id::hash(format!("sip:crash{i}@example.org").as_bytes())
@@ -133,7 +133,7 @@ fn churn_keeps_lookups_succeeding() {
         for _ in 0..20 {
             let members = sim.members();
             let from = members[sim.rng().below(members.len() as u64) as usize];
-            let key = random_id(&mut sim);
+            let key = sim.random_id();
             let op = sim.lookup(from, key);
             ops.push((from, op));
         }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{build_ring, lookups, mean_p99, settle_lists, sim};
+use common::{build_ring, settle_lists, sim};
 
 fn converge_and_measure(name: &'static str, n: usize, seed: u64) {
     let (mut sim, _guard) = sim(name, seed, |_| {});
@@ -11,11 +11,10 @@ fn converge_and_measure(name: &'static str, n: usize, seed: u64) {
     settle_lists(&mut sim, 120_000);
     // Let fix-fingers cover the table (about log2 n lookups per node).
     sim.run_for(30_000);
-    let (ok, failed) = lookups(&mut sim, 2_000, 20_000);
-    assert!(failed.is_empty(), "{} lookups failed: {:?}", failed.len(), &failed[..failed.len().min(5)]);
-    assert!(ok.iter().all(|(_, right)| *right), "a lookup returned the wrong owner");
-    let hops: Vec<u8> = ok.iter().map(|(h, _)| *h).collect();
-    let (mean, p99) = mean_p99(&hops);
+    let stats = sim.measure_lookups(2_000, 20_000);
+    assert!(stats.failed.is_empty() && stats.unfinished == 0, "lookups failed: {stats:?}");
+    assert_eq!(stats.wrong_owner, 0, "a lookup returned the wrong owner");
+    let (mean, p99) = (stats.mean_hops(), stats.p99_hops());
     let bound = 0.5 * (n as f64).log2() + 1.0;
     println!("{name}: n={n} mean hops {mean:.2} (bound {bound:.2}), p99 {p99}");
     assert!(mean <= bound, "mean hops {mean:.2} above {bound:.2}");

@@ -78,9 +78,11 @@ impl Node {
             return;
         }
         if self.rt.successor().is_none() {
-            // Alone: a node that rectified us is our successor too (the
-            // two-node case of ring creation).
-            match self.rt.predecessor.clone() {
+            // Every successor failed: fall back on the nearest finger, or
+            // on a node that rectified us (the two-node case of ring
+            // creation, where the creator's only contact is its predecessor).
+            let fallback = self.rt.distinct_fingers().into_iter().next().or_else(|| self.rt.predecessor.clone());
+            match fallback {
                 Some(p) => self.rt.set_successors(now_ms, [p]),
                 None => return self.update_stable(),
             }

@@ -34,7 +34,12 @@ impl Node {
                 };
                 self.send(from, reply);
             }
-            Message::Rectify { node } => self.on_rectify(now_ms, node),
+            Message::Rectify { node } => {
+                // Only a node may claim to be our predecessor, not a third party.
+                if node.addr == *from {
+                    self.on_rectify(now_ms, node);
+                }
+            }
             Message::Leaving { node, predecessor, successors } => {
                 if node.addr == *from {
                     self.on_leaving(now_ms, node, predecessor, successors);

@@ -24,6 +24,7 @@
 
 mod check;
 mod seed;
+mod workload;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -37,6 +38,7 @@ use crate::wire::{encode_frame, Message};
 
 pub use check::RingOrder;
 pub use seed::{seed_from_env, SeedGuard};
+pub use workload::LookupStats;
 
 /// Parameters of a simulation run.
 #[derive(Debug, Clone)]
