@@ -17,6 +17,50 @@ pub struct Config {
     #[arg(long, env = "SUPERNODE_WWW_DIR", default_value = "www")]
     pub www_dir: PathBuf,
 
+    /// Address the ring listener binds (WebSocket links from other super-nodes).
+    /// Port 0 picks a free port.
+    #[arg(long, env = "SUPERNODE_RING_LISTEN", default_value = "127.0.0.1:7000")]
+    pub ring_listen: SocketAddr,
+
+    /// Ring address advertised to other super-nodes; defaults to
+    /// `ws://<ring-listen>` with the port actually bound.
+    #[arg(long, env = "SUPERNODE_RING_ADVERTISE")]
+    pub ring_advertise: Option<String>,
+
+    /// Ring address of any member to join through (`ws://host:port`); none
+    /// starts a new ring.
+    #[arg(long, env = "SUPERNODE_JOIN")]
+    pub join: Option<String>,
+
+    /// Ring id as 40 hex digits; defaults to SHA-1 of the advertised address.
+    #[arg(long, env = "SUPERNODE_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// Stabilize period (fix-fingers follows it), in milliseconds.
+    #[arg(long, env = "SUPERNODE_STABILIZE_INTERVAL_MS", default_value_t = 1_000)]
+    pub stabilize_interval_ms: u64,
+
+    /// Replica maintenance period, in milliseconds.
+    #[arg(long, env = "SUPERNODE_REPLICATE_INTERVAL_MS", default_value_t = 2_000)]
+    pub replicate_interval_ms: u64,
+
+    /// Time-out of one ring request to one node, in milliseconds.
+    #[arg(long, env = "SUPERNODE_REQUEST_TIMEOUT_MS", default_value_t = 2_000)]
+    pub request_timeout_ms: u64,
+
+    /// Successor list length r.
+    #[arg(long, env = "SUPERNODE_SUCCESSORS", default_value_t = 8)]
+    pub successors: usize,
+
+    /// Replication factor k (the responsible node and k-1 successors).
+    #[arg(long, env = "SUPERNODE_REPLICAS", default_value_t = 3)]
+    pub replicas: usize,
+
+    /// Serve `/api/store` (read and write raw ring values). Off by default:
+    /// it is for operators' tests and benchmarks, not for the public.
+    #[arg(long, env = "SUPERNODE_ENABLE_STORE_API")]
+    pub enable_store_api: bool,
+
     /// Largest SIP message accepted on any transport, in bytes.
     #[arg(long, env = "SUPERNODE_MAX_SIP_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_sip_message_bytes: usize,
@@ -24,4 +68,23 @@ pub struct Config {
     /// Most browser WebSocket connections served at once; more get HTTP 503.
     #[arg(long, env = "SUPERNODE_MAX_WS_CONNECTIONS", default_value_t = 10_000)]
     pub max_ws_connections: usize,
+
+    /// Most ring links open at once.
+    #[arg(long, env = "SUPERNODE_MAX_RING_LINKS", default_value_t = 512)]
+    pub max_ring_links: usize,
+}
+
+impl Config {
+    /// The Chord configuration these options describe.
+    pub fn chord(&self) -> chord::Config {
+        chord::Config {
+            successor_list_len: self.successors,
+            replication_factor: self.replicas,
+            stabilize_interval_ms: self.stabilize_interval_ms,
+            fix_fingers_interval_ms: self.stabilize_interval_ms,
+            replicate_interval_ms: self.replicate_interval_ms,
+            request_timeout_ms: self.request_timeout_ms,
+            ..chord::Config::default()
+        }
+    }
 }

@@ -15,7 +15,11 @@ async fn node(config: LinkConfig) -> Node {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let addr = format!("ws://{}", listener.local_addr().expect("bound"));
     let (tx, rx) = mpsc::channel(64);
-    let links = Links::new(addr.clone(), config, tx);
+    // Payloads over 5000 bytes are "out of bounds" for these tests.
+    let validate = std::sync::Arc::new(|m: &String| {
+        if m.len() > 5000 { Err(format!("payload of {} bytes", m.len())) } else { Ok(()) }
+    });
+    let links = Links::new(addr.clone(), config, tx, validate);
     let server = links.clone();
     tokio::spawn(async move { server.serve(listener).await });
     (links, rx, addr)
@@ -118,4 +122,14 @@ async fn shutdown_flushes_and_returns() {
     for i in 0..100 {
         assert_eq!(next_frame(&mut b_rx).await.1, format!("m{i}"));
     }
+}
+
+#[tokio::test]
+async fn payload_failing_validation_closes_the_link() {
+    let (b, mut b_rx, b_addr) = node(LinkConfig::default()).await;
+    let (a, _a_rx, _a_addr) = node(LinkConfig::default()).await;
+    a.send(&b_addr, "y".repeat(6000)).expect("queued");
+    let (_addr, reason) = next_down(&mut b_rx).await;
+    assert!(reason.contains("payload of 6000 bytes"), "{reason}");
+    assert_eq!(b.counters().closed_malformed.load(std::sync::atomic::Ordering::Relaxed), 1);
 }

@@ -129,6 +129,10 @@ pub struct LinkStatus {
     pub failures: u32,
 }
 
+/// Checks a decoded payload against the node's limits; an `Err` closes the
+/// link with that reason, like any malformed frame.
+pub type Validator<M> = Arc<dyn Fn(&M) -> Result<(), String> + Send + Sync>;
+
 /// The link table of one node. Cheap to clone; all clones share it.
 pub struct Links<M> {
     inner: Arc<Inner<M>>,
@@ -143,6 +147,7 @@ impl<M> Clone for Links<M> {
 struct Inner<M> {
     self_addr: String,
     config: LinkConfig,
+    validate: Validator<M>,
     table: Mutex<Table<M>>,
     events: mpsc::Sender<LinkEvent<M>>,
     counters: LinkCounters,
@@ -177,12 +182,18 @@ where
     M: Serialize + DeserializeOwned + Send + 'static,
 {
     /// Creates the table for a node advertising `self_addr`; every event
-    /// goes to `events`.
-    pub fn new(self_addr: String, config: LinkConfig, events: mpsc::Sender<LinkEvent<M>>) -> Self {
+    /// goes to `events`, every payload is checked by `validate` first.
+    pub fn new(
+        self_addr: String,
+        config: LinkConfig,
+        events: mpsc::Sender<LinkEvent<M>>,
+        validate: Validator<M>,
+    ) -> Self {
         Links {
             inner: Arc::new(Inner {
                 self_addr,
                 config,
+                validate,
                 table: Mutex::new(Table { slots: HashMap::new(), next_id: 0, open: 0 }),
                 events,
                 counters: LinkCounters::default(),
@@ -480,6 +491,9 @@ where
                     match incoming {
                         Some(Ok(WsMessage::Binary(bytes))) => match frame::decode::<M>(&bytes, self.config.max_frame_bytes) {
                             Ok(Frame::Msg(msg)) => {
+                                if let Err(reason) = (self.validate)(&msg) {
+                                    break self.malformed(&mut sink, &addr, reason).await;
+                                }
                                 stats.frames_in.fetch_add(1, Ordering::Relaxed);
                                 self.counters.frames_in.fetch_add(1, Ordering::Relaxed);
                                 if self.events.send(LinkEvent::Frame { from: addr.clone(), msg }).await.is_err() {

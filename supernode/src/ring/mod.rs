@@ -1,4 +1,10 @@
-//! The ring side of a super-node: links to other super-nodes.
+//! The ring side of a super-node: links to other super-nodes and the
+//! driver of the Chord core.
 
+pub mod driver;
 pub mod frame;
 pub mod links;
+pub mod payload;
+
+pub use driver::{Driver, LeaveReport, OpReply, RingError, RingHandle, RingReport};
+pub use payload::RingPayload;
