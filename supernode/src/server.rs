@@ -119,9 +119,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     links.shutdown(Duration::from_secs(2)).await;
     let _ = stop_tx.send(true);
-    match tokio::time::timeout(Duration::from_secs(2), http_task).await {
-        Ok(Ok(Err(e))) => return Err(StartError::Http(e)),
-        Ok(_) | Err(_) => {}
+    if let Ok(Ok(Err(e))) = tokio::time::timeout(Duration::from_secs(2), http_task).await {
+        return Err(StartError::Http(e));
     }
     tracing::info!("stopped");
     Ok(())

@@ -1,0 +1,157 @@
+//! Shared helpers of the multi-process tests: start real `supernode`
+//! processes on loopback, talk HTTP to them, stop or kill them.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A running super-node process.
+pub struct Proc {
+    pub child: Child,
+    /// `127.0.0.1:port` of its HTTP server.
+    pub http: String,
+    /// Its advertised ring address (`ws://127.0.0.1:port`).
+    pub ring: String,
+    /// Its ring id (40 hex digits).
+    pub id: String,
+    pub logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    /// Starts a super-node with HTTP and ring on free loopback ports plus
+    /// `extra` arguments, and waits until it serves.
+    pub fn start(join: Option<&str>, extra: &[&str]) -> Proc {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_supernode"));
+        cmd.args(["--http-listen", "127.0.0.1:0", "--ring-listen", "127.0.0.1:0", "--www-dir", "www"]);
+        if let Some(j) = join {
+            cmd.args(["--join", j]);
+        }
+        cmd.args(extra)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("spawn supernode");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line.clone());
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let (mut http, mut ring, mut id) = (None, None, None);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while http.is_none() || ring.is_none() {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("supernode announced its addresses in time");
+            if let Some(rest) = line.split("ring member ").nth(1) {
+                let mut words = rest.split_whitespace();
+                ring = words.next().map(str::to_owned);
+                id = words.nth(1).map(str::to_owned);
+            }
+            if let Some(rest) = line.split("serving http://").nth(1) {
+                http = rest.split('/').next().map(str::to_owned);
+            }
+        }
+        Proc {
+            child,
+            http: http.expect("loop ends with http set"),
+            ring: ring.expect("loop ends with ring set"),
+            id: id.expect("ring line carries the id"),
+            logs,
+        }
+    }
+
+    /// SIGKILL: a crash, no hand-off.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the process to exit (graceful leave).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait on child") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "supernode did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        self.logs.lock().expect("log lock").join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange (Connection: close). Returns status and body.
+pub async fn http(method: &str, host: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+    let mut s = tokio::net::TcpStream::connect(host).await?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await?;
+    s.write_all(body).await?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await?;
+    let text = String::from_utf8_lossy(&out);
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    // axum answers small bodies with Content-Length, large ones chunked.
+    let body = if text.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
+    Ok((status, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// `GET /api/ring` as JSON.
+pub async fn ring_status(host: &str) -> serde_json::Value {
+    let (code, body) = http("GET", host, "/api/ring", b"").await.expect("GET /api/ring");
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str(&body).expect("ring status is JSON")
+}
+
+/// Waits until `check` holds, polling every 100 ms, or panics after `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
