@@ -42,7 +42,9 @@ pub enum Message {
 pub struct Request {
     /// The method of the request line.
     pub method: Method,
-    /// The Request-URI.
+    /// The Request-URI. Must not carry URI headers (`?name=value`): the
+    /// parser rejects those (RFC 4475 escruri), so a request built with
+    /// them would not parse back.
     pub uri: Uri,
     /// Header fields (Content-Length excluded; it is derived from `body`).
     pub headers: Headers,
