@@ -26,10 +26,15 @@ fn main() {
         // passes messages directly to save time (same state machine).
         let cfg = SimConfig { seed: seed ^ n as u64, encode_frames: n < 10_000, ..SimConfig::default() };
         let mut sim = Sim::new(cfg);
-        // Joins arrive faster in bigger rings (concurrent joins are part of
-        // the protocol), keeping the virtual build time near 200 s.
-        let spacing_ms = (200_000 / n as u64).clamp(20, 200);
-        sim.grow_ring(n, spacing_ms);
+        // Successive joins, one every 200 ms while the ring is small and
+        // then at a pace of one per 10 s per member (see
+        // `Sim::grow_ring_paced`), reported every 1,000 nodes.
+        let mut joined = 1;
+        while joined < n {
+            joined = (joined + 1_000).min(n);
+            sim.grow_ring_paced(joined, 10_000, 200);
+            eprintln!("  n={n}: {joined} nodes at t={} s, wall {:.1} s", sim.now_ms() / 1000, started.elapsed().as_secs_f64());
+        }
         let converge_ms = match sim.wait_converged(n, 1_200_000) {
             Ok(ms) => ms,
             Err(e) => {
@@ -43,7 +48,7 @@ fn main() {
         let mean = stats.mean_hops();
         let bound = 0.5 * (n as f64).log2() + 1.0;
         eprintln!(
-            "n={n}: joins every {spacing_ms} ms, converged {converge_ms} ms after the last join, \
+            "n={n}: converged {converge_ms} ms after the last join, \
              {} lookups ok, {} wrong owner, {} failed, {} unfinished; mean {mean:.2} (bound {bound:.2}); \
              {} messages; wall {:.1} s",
             stats.hops.len(),

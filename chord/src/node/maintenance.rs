@@ -106,9 +106,10 @@ impl Node {
                 list.extend(successors);
                 self.rt.set_successors(now_ms, list);
                 let me = self.rt.me.id;
-                let candidate = predecessor.filter(|p| {
-                    p.id.in_open(&me, &node.id) && !self.rt.is_dead(&p.addr, now_ms) && p.addr != self.rt.me.addr
-                });
+                // A candidate we took for dead is probed all the same: the
+                // probe is the liveness check, and an answer clears a false
+                // suspicion (lost messages) within one round.
+                let candidate = predecessor.filter(|p| p.id.in_open(&me, &node.id) && p.addr != self.rt.me.addr);
                 match candidate {
                     Some(p) => {
                         self.request(now_ms, &p.addr, PendingKind::Adopt, |req| Message::GetNeighbours { req });

@@ -88,7 +88,8 @@ pub struct SimStats {
 
 enum Payload {
     Frame(Vec<u8>),
-    Msg(Message),
+    // Boxed: queue entries move on every heap sift, and a Message is large.
+    Msg(Box<Message>),
 }
 
 enum Action {
@@ -161,11 +162,22 @@ impl Sim {
     /// Adds a node: a new ring when `join_via` is None, else it joins
     /// through node `join_via`. Returns its index.
     pub fn add_node(&mut self, join_via: Option<usize>) -> usize {
+        let cfg = self.cfg.node.clone();
+        self.add_node_with_config(join_via, cfg)
+    }
+
+    /// The address node number `idx` gets (known before it is added).
+    pub fn addr_of(idx: usize) -> NodeAddr {
+        NodeAddr::new(format!("sim://n{idx}")).expect("sim addresses are short printable ASCII")
+    }
+
+    /// Like [`Sim::add_node`] with a node configuration of its own.
+    pub fn add_node_with_config(&mut self, join_via: Option<usize>, config: Config) -> usize {
         let idx = self.nodes.len();
-        let addr = NodeAddr::new(format!("sim://n{idx}")).expect("sim addresses are short printable ASCII");
+        let addr = Sim::addr_of(idx);
         let me = NodeRef::from_addr(addr.clone());
         let seed = self.rng.next_u64();
-        let node = Node::new(self.cfg.node.clone(), me, seed).expect("the sim's node config is validated by the caller's tests");
+        let node = Node::new(config, me, seed).expect("node configs in the sim must be valid (a test bug otherwise)");
         self.nodes.push(SimNode { node, alive: true, group: 0, events: Vec::new(), timer_at_ms: None });
         self.by_addr.insert(addr, idx);
         let boot = join_via.map(|j| self.nodes[j].node.me().addr.clone());
@@ -198,6 +210,11 @@ impl Sim {
     /// messages between different groups are dropped.
     pub fn set_group(&mut self, idx: usize, group: u32) {
         self.nodes[idx].group = group;
+    }
+
+    /// Changes the loss probability from now on.
+    pub fn set_loss(&mut self, loss: f64) {
+        self.cfg.loss = loss;
     }
 
     /// Heals every partition.
@@ -304,7 +321,7 @@ impl Sim {
                 let n = &mut self.nodes[to].node;
                 match payload {
                     Payload::Frame(f) => n.handle_frame(now, &from, &f),
-                    Payload::Msg(m) => n.handle_message(now, &from, m),
+                    Payload::Msg(m) => n.handle_message(now, &from, *m),
                 }
                 self.after_input(to);
             }
@@ -360,7 +377,7 @@ impl Sim {
                 continue;
             }
             let payload =
-                if self.cfg.encode_frames { Payload::Frame(encode_frame(&t.msg)) } else { Payload::Msg(t.msg) };
+                if self.cfg.encode_frames { Payload::Frame(encode_frame(&t.msg)) } else { Payload::Msg(Box::new(t.msg)) };
             let at = self.now_ms + self.latency();
             self.schedule(at, Action::Deliver { to, from: from.clone(), payload });
         }

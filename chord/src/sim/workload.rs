@@ -63,6 +63,23 @@ impl Sim {
         }
     }
 
+    /// Grows the network to `n` nodes at a pace proportional to its size:
+    /// the next node joins `min(cap_ms, per_node_ms / size)` after the
+    /// previous one, so each member sees a newcomer in its neighbourhood
+    /// about every `per_node_ms`. Chord links concurrent joins into the same
+    /// gap one per stabilize round, so a small ring flooded with joins
+    /// converges slowly; this pace keeps the gaps short.
+    pub fn grow_ring_paced(&mut self, n: usize, per_node_ms: u64, cap_ms: u64) {
+        if self.is_empty() {
+            self.add_node(None);
+        }
+        while self.len() < n {
+            let size = self.len() as u64;
+            self.run_for((per_node_ms / size).clamp(1, cap_ms));
+            self.add_node_via_random();
+        }
+    }
+
     /// Runs until every member's successor and predecessor are right and
     /// `members` nodes are in; returns the virtual time it took.
     pub fn wait_converged(&mut self, members: usize, max_ms: u64) -> Result<u64, String> {
