@@ -9,7 +9,8 @@ pub struct Limits {
     /// Header values after comma lists are split (a Via line with three
     /// values counts three). Default 128.
     pub max_header_count: usize,
-    /// One header field after unfolding, name included. Default 8 KiB.
+    /// One header field after unfolding, name included; also the request
+    /// or status line. Default 8 KiB.
     pub max_header_line_bytes: usize,
 }
 

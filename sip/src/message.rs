@@ -48,7 +48,8 @@ pub struct Request {
     pub uri: Uri,
     /// Header fields (Content-Length excluded; it is derived from `body`).
     pub headers: Headers,
-    /// The body, bytes.
+    /// The body, bytes. Its length is the Content-Length: the parser cut it
+    /// to the Content-Length received, and output always writes `body.len()`.
     pub body: Vec<u8>,
 }
 

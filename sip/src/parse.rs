@@ -56,6 +56,14 @@ pub enum ParseError {
         /// The limit in force.
         limit_bytes: usize,
     },
+    /// The request or status line is longer than
+    /// [`Limits::max_header_line_bytes`] (for a request, the Request-URI is
+    /// what makes it long: 414).
+    #[error("line 1: start line longer than {limit_bytes} bytes")]
+    StartLineTooLong {
+        /// The limit in force.
+        limit_bytes: usize,
+    },
     /// A datagram without the empty line that ends the header section.
     #[error("header section is not terminated by an empty line")]
     UnterminatedHead,
@@ -153,6 +161,7 @@ impl ParseError {
             | ParseError::TooManyHeaders { .. }
             | ParseError::HeaderLineTooLong { .. } => 513,
             ParseError::VersionNotSupported { .. } => 505,
+            ParseError::StartLineTooLong { .. } => 414,
             _ => 400,
         }
     }
@@ -176,6 +185,9 @@ pub(crate) struct Head {
 pub(crate) fn parse_head(head: &str, limits: &Limits) -> Result<Head, ParseError> {
     let mut lines = Lines(head).peekable();
     let first = lines.next().ok_or(ParseError::Empty)?;
+    if first.len() > limits.max_header_line_bytes {
+        return Err(ParseError::StartLineTooLong { limit_bytes: limits.max_header_line_bytes });
+    }
     let start = parse_start_line(strip_cr(first, 1)?)?;
     // A typical request has around a dozen header values.
     let mut headers = Headers::with_capacity(16);

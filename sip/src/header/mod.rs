@@ -19,6 +19,7 @@ mod name_addr;
 mod parse;
 mod via;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use contact::Contact;
@@ -156,14 +157,38 @@ pub enum Header {
 /// well-known headers expanded), value unfolded and trimmed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtherHeader {
-    name: Box<str>,
+    name: Cow<'static, str>,
     value: Box<str>,
+}
+
+/// Common untyped header names, borrowed rather than allocated when a
+/// message spells them this way.
+fn intern_name(name: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match name {
+        "User-Agent" => "User-Agent",
+        "Server" => "Server",
+        "Accept" => "Accept",
+        "Allow-Events" => "Allow-Events",
+        "Authorization" => "Authorization",
+        "Proxy-Authorization" => "Proxy-Authorization",
+        "WWW-Authenticate" => "WWW-Authenticate",
+        "Proxy-Authenticate" => "Proxy-Authenticate",
+        "Date" => "Date",
+        "Subject" => "Subject",
+        "Event" => "Event",
+        "Session-Expires" => "Session-Expires",
+        "Min-Expires" => "Min-Expires",
+        "Retry-After" => "Retry-After",
+        "Path" => "Path",
+        "Warning" => "Warning",
+        _ => return Cow::Owned(name.to_owned()),
+    })
 }
 
 impl OtherHeader {
     /// For the parser, which has validated both already.
     pub(crate) fn new_unchecked(name: &str, value: &str) -> OtherHeader {
-        OtherHeader { name: name.into(), value: value.into() }
+        OtherHeader { name: intern_name(name), value: value.into() }
     }
 
     /// The name.

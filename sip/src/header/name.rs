@@ -107,34 +107,33 @@ pub(crate) fn classify(name: &str) -> Name<'_> {
         return compact(letter.to_ascii_lowercase()).unwrap_or(Name::Other(name));
     }
     // Dispatch on length first: most lengths have a single candidate, so a
-    // lookup is about one case-insensitive compare.
+    // lookup is about one comparison. Candidates are lower case, so only the
+    // wire side needs folding.
     let candidates: &[(&str, Kind)] = match name.len() {
-        2 => &[("To", Kind::To)],
-        3 => &[("Via", Kind::Via)],
-        4 => &[("From", Kind::From), ("CSeq", Kind::CSeq)],
-        5 => &[("Route", Kind::Route), ("Allow", Kind::Allow)],
+        2 => &[("to", Kind::To)],
+        3 => &[("via", Kind::Via)],
+        4 => &[("from", Kind::From), ("cseq", Kind::CSeq)],
+        5 => &[("route", Kind::Route), ("allow", Kind::Allow)],
         7 => &[
-            ("Call-ID", Kind::CallId),
-            ("Contact", Kind::Contact),
-            ("Expires", Kind::Expires),
-            ("Require", Kind::Require),
+            ("call-id", Kind::CallId),
+            ("contact", Kind::Contact),
+            ("expires", Kind::Expires),
+            ("require", Kind::Require),
         ],
-        9 => &[("Supported", Kind::Supported)],
-        11 => &[("Unsupported", Kind::Unsupported)],
+        9 => &[("supported", Kind::Supported)],
+        11 => &[("unsupported", Kind::Unsupported)],
         12 => &[
-            ("Max-Forwards", Kind::MaxForwards),
-            ("Record-Route", Kind::RecordRoute),
-            ("Content-Type", Kind::ContentType),
+            ("max-forwards", Kind::MaxForwards),
+            ("record-route", Kind::RecordRoute),
+            ("content-type", Kind::ContentType),
         ],
-        13 => &[("Proxy-Require", Kind::ProxyRequire)],
-        14 => &[("Content-Length", Kind::ContentLength)],
+        13 => &[("proxy-require", Kind::ProxyRequire)],
+        14 => &[("content-length", Kind::ContentLength)],
         _ => &[],
     };
-    let first = name.as_bytes().first().map(u8::to_ascii_lowercase);
     candidates
         .iter()
-        .filter(|(full, _)| full.as_bytes().first().map(u8::to_ascii_lowercase) == first)
-        .find(|(full, _)| full.eq_ignore_ascii_case(name))
+        .find(|(lower, _)| lower.bytes().zip(name.bytes()).all(|(l, w)| l == w.to_ascii_lowercase()))
         .map_or(Name::Other(name), |(_, kind)| Name::Typed(*kind))
 }
 
