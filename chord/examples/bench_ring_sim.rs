@@ -15,7 +15,10 @@ const LOOKUPS: usize = 5_000;
 
 fn main() {
     let seed = seed_from_env(7);
-    let max_n: usize = std::env::var("BENCH_MAX_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let max_n: usize = std::env::var("BENCH_MAX_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     eprintln!("bench_ring_sim: seed {seed}");
     for n in [10usize, 100, 1_000, 10_000] {
         if n > max_n {
@@ -24,7 +27,11 @@ fn main() {
         let started = Instant::now();
         // Frames are encoded in the smaller rings; the 10,000-node ring
         // passes messages directly to save time (same state machine).
-        let cfg = SimConfig { seed: seed ^ n as u64, encode_frames: n < 10_000, ..SimConfig::default() };
+        let cfg = SimConfig {
+            seed: seed ^ n as u64,
+            encode_frames: n < 10_000,
+            ..SimConfig::default()
+        };
         let mut sim = Sim::new(cfg);
         // Successive joins, one every 200 ms while the ring is small and
         // then at a pace of one per 10 s per member (see
@@ -33,7 +40,11 @@ fn main() {
         while joined < n {
             joined = (joined + 1_000).min(n);
             sim.grow_ring_paced(joined, 10_000, 200);
-            eprintln!("  n={n}: {joined} nodes at t={} s, wall {:.1} s", sim.now_ms() / 1000, started.elapsed().as_secs_f64());
+            eprintln!(
+                "  n={n}: {joined} nodes at t={} s, wall {:.1} s",
+                sim.now_ms() / 1000,
+                started.elapsed().as_secs_f64()
+            );
         }
         let converge_ms = match sim.wait_converged(n, 1_200_000) {
             Ok(ms) => ms,
@@ -59,7 +70,13 @@ fn main() {
             started.elapsed().as_secs_f64()
         );
         println!("figure: ring_lookup_hops_mean_n{n} {mean:.2} hops");
-        println!("figure: ring_lookup_hops_p99_n{n} {} hops", stats.p99_hops());
-        println!("figure: ring_lookup_success_n{n} {:.2} %", stats.success_rate() * 100.0);
+        println!(
+            "figure: ring_lookup_hops_p99_n{n} {} hops",
+            stats.p99_hops()
+        );
+        println!(
+            "figure: ring_lookup_success_n{n} {:.2} %",
+            stats.success_rate() * 100.0
+        );
     }
 }

@@ -109,7 +109,10 @@ pub struct NodeRef {
 impl NodeRef {
     /// A node whose id is SHA-1 of its advertised address (the default).
     pub fn from_addr(addr: NodeAddr) -> NodeRef {
-        NodeRef { id: Id::hash(addr.as_str().as_bytes()), addr }
+        NodeRef {
+            id: Id::hash(addr.as_str().as_bytes()),
+            addr,
+        }
     }
 
     /// A node with a configured id.
@@ -141,6 +144,9 @@ mod tests {
     #[test]
     fn id_is_sha1_of_address() {
         let a = NodeAddr::new("ws://127.0.0.1:7001").expect("valid literal");
-        assert_eq!(NodeRef::from_addr(a.clone()).id, Id::hash(a.as_str().as_bytes()));
+        assert_eq!(
+            NodeRef::from_addr(a.clone()).id,
+            Id::hash(a.as_str().as_bytes())
+        );
     }
 }

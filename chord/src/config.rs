@@ -165,20 +165,28 @@ impl Config {
         if self.successor_list_len > crate::wire::MAX_LIST_LEN
             || self.lookup_candidates > crate::wire::MAX_LIST_LEN
         {
-            return Err(ConfigError::Inconsistent("lists longer than wire::MAX_LIST_LEN"));
+            return Err(ConfigError::Inconsistent(
+                "lists longer than wire::MAX_LIST_LEN",
+            ));
         }
         if self.max_value_bytes > self.max_key_value_bytes {
-            return Err(ConfigError::Inconsistent("max_value_bytes > max_key_value_bytes"));
+            return Err(ConfigError::Inconsistent(
+                "max_value_bytes > max_key_value_bytes",
+            ));
         }
         if self.max_value_bytes > self.transfer_batch_bytes {
-            return Err(ConfigError::Inconsistent("max_value_bytes > transfer_batch_bytes"));
+            return Err(ConfigError::Inconsistent(
+                "max_value_bytes > transfer_batch_bytes",
+            ));
         }
         // One key must fit in one transfer batch: orphan hand-over sends a
         // key's records in a single acknowledged message.
         if self.max_sub_keys_per_key > self.transfer_batch_records
             || self.max_key_value_bytes > self.transfer_batch_bytes
         {
-            return Err(ConfigError::Inconsistent("a full key does not fit in one transfer batch"));
+            return Err(ConfigError::Inconsistent(
+                "a full key does not fit in one transfer batch",
+            ));
         }
         let biggest_payload = self.max_key_value_bytes.max(self.transfer_batch_bytes);
         if biggest_payload + FRAME_OVERHEAD_BYTES > self.max_message_bytes {
@@ -192,7 +200,8 @@ impl Config {
     /// The smaller of the successor list length and the replication factor,
     /// never below 1: how many nodes hold each key.
     pub(crate) fn replicas(&self) -> usize {
-        self.replication_factor.clamp(1, self.successor_list_len.max(1))
+        self.replication_factor
+            .clamp(1, self.successor_list_len.max(1))
     }
 }
 
@@ -207,11 +216,26 @@ mod tests {
 
     #[test]
     fn rejects_contradictions() {
-        let c = Config { replication_factor: 9, ..Config::default() };
-        assert!(matches!(c.validate(), Err(ConfigError::ReplicationTooHigh { .. })));
-        let c = Config { stabilize_interval_ms: 0, ..Config::default() };
-        assert_eq!(c.validate(), Err(ConfigError::Zero("stabilize_interval_ms")));
-        let c = Config { max_message_bytes: 1000, ..Config::default() };
+        let c = Config {
+            replication_factor: 9,
+            ..Config::default()
+        };
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::ReplicationTooHigh { .. })
+        ));
+        let c = Config {
+            stabilize_interval_ms: 0,
+            ..Config::default()
+        };
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::Zero("stabilize_interval_ms"))
+        );
+        let c = Config {
+            max_message_bytes: 1000,
+            ..Config::default()
+        };
         assert!(matches!(c.validate(), Err(ConfigError::Inconsistent(_))));
     }
 }

@@ -9,14 +9,18 @@
 //! - [`store`] (local part): slots by key and sub-key with versions,
 //!   tombstones and expiry; digests for replica comparison.
 //! - `routing` (private): successor list, predecessor, fingers, liveness.
-//! - [`node`]: the state machine — `node/lookup.rs` (operations, iterative
-//!   lookup), `node/maintenance.rs` (join, stabilize, rectify, fingers),
-//!   `node/replication.rs` (digests, pushes, orphan hand-over),
-//!   `node/serve.rs` (answers), `node/leave.rs` (graceful leave).
+//! - [`node`]: the state machine — `node/mod.rs` (inputs, outputs, request
+//!   table), `node/ops.rs` (client calls, store step), `node/lookup.rs`
+//!   (iterative lookup), `node/maintenance.rs` (join, stabilize, rectify,
+//!   fingers, failures), `node/replication.rs` (digests, pushes, orphan
+//!   hand-over), `node/serve.rs` (answers), `node/leave.rs` (graceful
+//!   leave), `node/view.rs` (status and read-only accessors).
 //! - [`event`]: events and operation results for the driver.
 //! - [`status`]: serde snapshot and counters for the status endpoint.
 //! - [`sim`]: deterministic multi-node simulation (virtual clock, seeded
-//!   latency, loss and partitions) used by the tests and the benchmark.
+//!   latency, loss and partitions) used by the tests and the benchmark;
+//!   `sim/check.rs` (ground truth), `sim/workload.rs` (ring growth, lookup
+//!   measurements), `sim/seed.rs` (`CHORD_SIM_SEED`, seed printing).
 //! - `rng` (private): the seeded SplitMix64 used by the node and the sim.
 //!
 //! No IO, no clock, no threads: time comes in as `now_ms` arguments and

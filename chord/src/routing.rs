@@ -72,7 +72,8 @@ impl RoutingTable {
                 // In a small ring the list wraps back to us: stop there.
                 break;
             }
-            if self.is_dead(&n.addr, now_ms) || out.iter().any(|o| o.id == n.id || o.addr == n.addr) {
+            if self.is_dead(&n.addr, now_ms) || out.iter().any(|o| o.id == n.id || o.addr == n.addr)
+            {
                 continue;
             }
             out.push(n);
@@ -182,7 +183,9 @@ impl RoutingTable {
     }
 
     pub(crate) fn is_dead(&self, addr: &NodeAddr, now_ms: u64) -> bool {
-        self.dead_until_ms.get(addr).is_some_and(|until| *until > now_ms)
+        self.dead_until_ms
+            .get(addr)
+            .is_some_and(|until| *until > now_ms)
     }
 
     /// Notes a message from `addr`: it is alive.
@@ -224,7 +227,10 @@ mod tests {
     use super::*;
 
     fn node(id: u64) -> NodeRef {
-        NodeRef::with_id(Id::from_u64(id), NodeAddr::new(format!("n{id}")).expect("valid"))
+        NodeRef::with_id(
+            Id::from_u64(id),
+            NodeAddr::new(format!("n{id}")).expect("valid"),
+        )
     }
 
     #[test]

@@ -151,7 +151,10 @@ impl Store {
         strict: bool,
     ) -> Result<Applied, StoreError> {
         if rec.sub_key.len() > cfg.max_sub_key_bytes
-            || rec.value.as_ref().is_some_and(|v| v.len() > cfg.max_value_bytes)
+            || rec
+                .value
+                .as_ref()
+                .is_some_and(|v| v.len() > cfg.max_value_bytes)
         {
             return Err(StoreError::TooLarge);
         }
@@ -180,7 +183,9 @@ impl Store {
                 || (!strict && rec.version == old.version && rec.value.is_none());
             if !newer {
                 return if strict {
-                    Err(StoreError::Stale { current_version: old.version })
+                    Err(StoreError::Stale {
+                        current_version: old.version,
+                    })
                 } else {
                     Ok(Applied::Unchanged)
                 };
@@ -199,7 +204,11 @@ impl Store {
         if self.counts.bytes - old_bytes + new_bytes > cfg.max_total_value_bytes {
             return Err(StoreError::StoreFull);
         }
-        let slot = Slot { version: rec.version, expires_at_ms, value: rec.value.clone() };
+        let slot = Slot {
+            version: rec.version,
+            expires_at_ms,
+            value: rec.value.clone(),
+        };
         if let Some(prev) = entry.slots.insert(rec.sub_key.clone(), slot) {
             self.counts.slots -= 1;
             if prev.value.is_none() {
@@ -218,7 +227,9 @@ impl Store {
 
     /// Live values of `key` whose sub-key starts with `prefix`.
     pub(crate) fn get(&self, now_ms: u64, key: &Id, prefix: Option<&[u8]>) -> Vec<Value> {
-        let Some(entry) = self.keys.get(key) else { return Vec::new() };
+        let Some(entry) = self.keys.get(key) else {
+            return Vec::new();
+        };
         entry
             .slots
             .iter()
@@ -237,7 +248,9 @@ impl Store {
 
     /// All unexpired slots of `key` (values and tombstones) as records.
     pub(crate) fn records(&self, now_ms: u64, key: &Id) -> Vec<Record> {
-        let Some(entry) = self.keys.get(key) else { return Vec::new() };
+        let Some(entry) = self.keys.get(key) else {
+            return Vec::new();
+        };
         entry
             .slots
             .iter()
@@ -272,14 +285,25 @@ impl Store {
         use std::ops::Bound::{Excluded, Included, Unbounded};
         if a == b {
             // The whole circle, starting after `a`.
-            let mut v: Vec<Id> = self.keys.range((Excluded(*a), Unbounded)).map(|(k, _)| *k).collect();
+            let mut v: Vec<Id> = self
+                .keys
+                .range((Excluded(*a), Unbounded))
+                .map(|(k, _)| *k)
+                .collect();
             v.extend(self.keys.range((Unbounded, Included(*a))).map(|(k, _)| *k));
             return v;
         }
         if a < b {
-            self.keys.range((Excluded(*a), Included(*b))).map(|(k, _)| *k).collect()
+            self.keys
+                .range((Excluded(*a), Included(*b)))
+                .map(|(k, _)| *k)
+                .collect()
         } else {
-            let mut v: Vec<Id> = self.keys.range((Excluded(*a), Unbounded)).map(|(k, _)| *k).collect();
+            let mut v: Vec<Id> = self
+                .keys
+                .range((Excluded(*a), Unbounded))
+                .map(|(k, _)| *k)
+                .collect();
             v.extend(self.keys.range((Unbounded, Included(*b))).map(|(k, _)| *k));
             v
         }
@@ -314,7 +338,9 @@ impl Store {
     }
 
     fn sweep_key(&mut self, now_ms: u64, key: &Id) -> usize {
-        let Some(entry) = self.keys.get_mut(key) else { return 0 };
+        let Some(entry) = self.keys.get_mut(key) else {
+            return 0;
+        };
         let mut dropped = 0;
         let mut freed_bytes = 0;
         let mut freed_tombs = 0;

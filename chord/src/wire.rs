@@ -211,7 +211,11 @@ impl Message {
     pub fn validate(&self, cfg: &Config) -> Result<(), WireError> {
         use WireError::OutOfBounds as Oob;
         let list = |l: &[NodeRef]| {
-            if l.len() > MAX_LIST_LEN { Err(Oob("node list")) } else { Ok(()) }
+            if l.len() > MAX_LIST_LEN {
+                Err(Oob("node list"))
+            } else {
+                Ok(())
+            }
         };
         match self {
             Message::Neighbours { successors, .. }
@@ -222,13 +226,20 @@ impl Message {
                     return Err(Oob("empty successor list"));
                 }
             }
-            Message::NextHop { candidates, successors, .. } => {
+            Message::NextHop {
+                candidates,
+                successors,
+                ..
+            } => {
                 list(candidates)?;
                 list(successors)?;
             }
             Message::Put { record, .. } => check_record(record, cfg)?,
             Message::Get { prefix, .. } => {
-                if prefix.as_ref().is_some_and(|p| p.len() > cfg.max_sub_key_bytes) {
+                if prefix
+                    .as_ref()
+                    .is_some_and(|p| p.len() > cfg.max_sub_key_bytes)
+                {
                     return Err(Oob("prefix"));
                 }
             }
@@ -237,7 +248,9 @@ impl Message {
                     return Err(Oob("values per key"));
                 }
                 for v in values {
-                    if v.sub_key.len() > cfg.max_sub_key_bytes || v.value.len() > cfg.max_value_bytes {
+                    if v.sub_key.len() > cfg.max_sub_key_bytes
+                        || v.value.len() > cfg.max_value_bytes
+                    {
                         return Err(Oob("value size"));
                     }
                 }
@@ -280,7 +293,10 @@ fn check_record(r: &Record, cfg: &Config) -> Result<(), WireError> {
     if r.sub_key.len() > cfg.max_sub_key_bytes {
         return Err(WireError::OutOfBounds("sub-key size"));
     }
-    if r.value.as_ref().is_some_and(|v| v.len() > cfg.max_value_bytes) {
+    if r.value
+        .as_ref()
+        .is_some_and(|v| v.len() > cfg.max_value_bytes)
+    {
         return Err(WireError::OutOfBounds("value size"));
     }
     if r.ttl_ms > cfg.max_ttl_ms {
@@ -345,33 +361,53 @@ mod tests {
     fn rejects_bad_frames() {
         let frame = encode_frame(&Message::GetNeighbours { req: 1 });
         assert_eq!(decode_frame(&frame[..1], 100), Err(WireError::Truncated));
-        assert_eq!(decode_frame(&frame, 2), Err(WireError::TooLarge(frame.len())));
+        assert_eq!(
+            decode_frame(&frame, 2),
+            Err(WireError::TooLarge(frame.len()))
+        );
         let mut wrong = frame.clone();
         wrong[1] = 99;
         assert_eq!(decode_frame(&wrong, 100), Err(WireError::WrongVersion(99)));
         let mut long = frame.clone();
         long.push(0);
         assert_eq!(decode_frame(&long, 100), Err(WireError::TrailingBytes));
-        assert!(matches!(decode_frame(&[0, 1, 200], 100), Err(WireError::Decode(_))));
+        assert!(matches!(
+            decode_frame(&[0, 1, 200], 100),
+            Err(WireError::Decode(_))
+        ));
     }
 
     #[test]
     fn bad_address_fails_to_decode() {
-        let frame = encode_frame(&Message::Hello { node: node("ws://a:1") });
+        let frame = encode_frame(&Message::Hello {
+            node: node("ws://a:1"),
+        });
         // Replace one address byte with a space.
         let mut bad = frame.clone();
         let pos = bad.len() - 1;
         bad[pos] = b' ';
-        assert!(matches!(decode_frame(&bad, 1000), Err(WireError::Decode(_))));
+        assert!(matches!(
+            decode_frame(&bad, 1000),
+            Err(WireError::Decode(_))
+        ));
     }
 
     #[test]
     fn validate_bounds_lists() {
         let cfg = Config::default();
         let many = vec![node("ws://a:1"); MAX_LIST_LEN + 1];
-        let msg = Message::NextHop { req: 1, hop: 1, candidates: many, successors: vec![] };
+        let msg = Message::NextHop {
+            req: 1,
+            hop: 1,
+            candidates: many,
+            successors: vec![],
+        };
         assert_eq!(msg.validate(&cfg), Err(WireError::OutOfBounds("node list")));
-        let msg = Message::FoundSuccessor { req: 1, hop: 1, successors: vec![] };
+        let msg = Message::FoundSuccessor {
+            req: 1,
+            hop: 1,
+            successors: vec![],
+        };
         assert!(msg.validate(&cfg).is_err());
     }
 }

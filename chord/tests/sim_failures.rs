@@ -20,14 +20,27 @@ fn ring_with_values(sim: &mut Sim) {
     settle_lists(sim, 60_000);
     for i in 0..KEYS {
         let from = (i % 100) as usize;
-        run_op(sim, from, |n, now| n.put(now, key(i), b"c".to_vec(), i.to_be_bytes().to_vec(), 1, 3_600_000))
-            .expect("put");
+        run_op(sim, from, |n, now| {
+            n.put(
+                now,
+                key(i),
+                b"c".to_vec(),
+                i.to_be_bytes().to_vec(),
+                1,
+                3_600_000,
+            )
+        })
+        .expect("put");
     }
     sim.run_for(5_000);
     let order = sim.ring_order();
     for i in 0..KEYS {
         for r in order.replicas(&key(i), 3) {
-            assert_eq!(sim.node(r).local_get(sim.now_ms(), &key(i), None).len(), 1, "key {i} not on n{r}");
+            assert_eq!(
+                sim.node(r).local_get(sim.now_ms(), &key(i), None).len(),
+                1,
+                "key {i} not on n{r}"
+            );
         }
     }
 }
@@ -48,7 +61,10 @@ fn crash_and_check(sim: &mut Sim, victims: &BTreeSet<usize>, unrecoverable: &BTr
     let mut under_replicated = 0;
     for i in (0..KEYS).filter(|i| !unrecoverable.contains(i)) {
         let holders = order.replicas(&key(i), 3);
-        let copies = holders.iter().filter(|r| sim.node(**r).local_get(sim.now_ms(), &key(i), None).len() == 1).count();
+        let copies = holders
+            .iter()
+            .filter(|r| sim.node(**r).local_get(sim.now_ms(), &key(i), None).len() == 1)
+            .count();
         if copies < 3 {
             under_replicated += 1;
         }
@@ -62,7 +78,10 @@ fn crash_and_check(sim: &mut Sim, victims: &BTreeSet<usize>, unrecoverable: &BTr
         }
         // The lookup resolves to the true owner.
         match run_op(sim, reader, |n, now| n.lookup(now, key(i))) {
-            Ok(OpOutcome::Lookup { owner, .. }) => assert_eq!(Some(owner.id), order.owner(&key(i)).map(|o| sim.node(o).me().id)),
+            Ok(OpOutcome::Lookup { owner, .. }) => assert_eq!(
+                Some(owner.id),
+                order.owner(&key(i)).map(|o| sim.node(o).me().id)
+            ),
             other => panic!("lookup of key {i} failed: {other:?}"),
         }
     }
@@ -74,7 +93,9 @@ fn crash_and_check(sim: &mut Sim, victims: &BTreeSet<usize>, unrecoverable: &BTr
 /// scheme could keep it). Failures are found by time-outs only.
 #[test]
 fn crash_of_20_percent_loses_no_value() {
-    let (mut sim, _g) = sim("crash_of_20_percent_loses_no_value", 31, |c| c.link_down_on_dead = false);
+    let (mut sim, _g) = sim("crash_of_20_percent_loses_no_value", 31, |c| {
+        c.link_down_on_dead = false
+    });
     ring_with_values(&mut sim);
     let order = sim.ring_order();
     let n = order.nodes.len();
@@ -97,16 +118,29 @@ fn crash_of_20_percent_loses_no_value() {
 /// every other key must survive.
 #[test]
 fn crash_of_random_20_percent_loses_only_keys_with_no_surviving_copy() {
-    let (mut sim, _g) = sim("crash_of_random_20_percent_loses_only_keys_with_no_surviving_copy", 32, |_| {});
+    let (mut sim, _g) = sim(
+        "crash_of_random_20_percent_loses_only_keys_with_no_surviving_copy",
+        32,
+        |_| {},
+    );
     ring_with_values(&mut sim);
     let order = sim.ring_order();
     let mut victims = BTreeSet::new();
     while victims.len() < order.nodes.len() / 5 {
         victims.insert(order.nodes[sim.rng().below(order.nodes.len() as u64) as usize].1);
     }
-    let unrecoverable: BTreeSet<u64> =
-        (0..KEYS).filter(|i| order.replicas(&key(*i), 3).iter().all(|r| victims.contains(r))).collect();
-    println!("{} of {KEYS} keys had all 3 replicas crash", unrecoverable.len());
+    let unrecoverable: BTreeSet<u64> = (0..KEYS)
+        .filter(|i| {
+            order
+                .replicas(&key(*i), 3)
+                .iter()
+                .all(|r| victims.contains(r))
+        })
+        .collect();
+    println!(
+        "{} of {KEYS} keys had all 3 replicas crash",
+        unrecoverable.len()
+    );
     crash_and_check(&mut sim, &victims, &unrecoverable);
 }
 
@@ -114,7 +148,9 @@ fn crash_of_random_20_percent_loses_only_keys_with_no_surviving_copy() {
 /// lookups per period from random members: at least 99 % succeed.
 #[test]
 fn churn_keeps_lookups_succeeding() {
-    let (mut sim, _g) = sim("churn_keeps_lookups_succeeding", 33, |c| c.link_down_on_dead = false);
+    let (mut sim, _g) = sim("churn_keeps_lookups_succeeding", 33, |c| {
+        c.link_down_on_dead = false
+    });
     build_ring(&mut sim, 100, 200);
     settle_lists(&mut sim, 60_000);
     sim.run_for(20_000);
@@ -162,7 +198,15 @@ fn churn_keeps_lookups_succeeding() {
         hops_total as f64 / f64::from(ok.max(1)),
         failed
     );
-    assert!(rate >= 0.99, "only {:.2} % of lookups succeeded", rate * 100.0);
+    assert!(
+        rate >= 0.99,
+        "only {:.2} % of lookups succeeded",
+        rate * 100.0
+    );
     let ok = sim.run_until(60_000, 1_000, |s| s.check_ring().is_ok());
-    assert!(ok, "ring did not settle after churn: {:?}", sim.check_ring());
+    assert!(
+        ok,
+        "ring did not settle after churn: {:?}",
+        sim.check_ring()
+    );
 }

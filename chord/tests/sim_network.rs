@@ -11,7 +11,9 @@ use common::{build_ring, settle_lists, sim};
 /// the losses stop every pointer is right again.
 #[test]
 fn lossy_network_converges_and_lookups_succeed() {
-    let (mut sim, _g) = sim("lossy_network_converges_and_lookups_succeed", 41, |c| c.loss = 0.05);
+    let (mut sim, _g) = sim("lossy_network_converges_and_lookups_succeed", 41, |c| {
+        c.loss = 0.05
+    });
     sim.grow_ring(50, 200);
     sim.run_for(30_000);
     let stats = sim.measure_lookups(1_000, 30_000);
@@ -27,10 +29,16 @@ fn lossy_network_converges_and_lookups_succeed() {
     // Losses make live nodes look dead now and then (two lost answers in a
     // row), so a few lookups name the owner's successor, which holds a
     // replica; the next stabilize probe clears the suspicion.
-    assert!(stats.wrong_owner <= stats.hops.len() / 50, "{} wrong owners", stats.wrong_owner);
+    assert!(
+        stats.wrong_owner <= stats.hops.len() / 50,
+        "{} wrong owners",
+        stats.wrong_owner
+    );
     // Once losses stop, the ring is exact again.
     sim.set_loss(0.0);
-    let ok = sim.run_until(60_000, 1_000, |s| s.check_ring().is_ok() && s.check_successor_lists().is_ok());
+    let ok = sim.run_until(60_000, 1_000, |s| {
+        s.check_ring().is_ok() && s.check_successor_lists().is_ok()
+    });
     assert!(ok, "{:?}", sim.check_successor_lists());
     let stats = sim.measure_lookups(500, 20_000);
     assert_eq!((stats.hops.len(), stats.wrong_owner), (500, 0), "{stats:?}");
@@ -48,7 +56,9 @@ fn short_partition_heals() {
     }
     sim.run_for(3_000);
     sim.heal();
-    let ok = sim.run_until(30_000, 500, |s| s.check_ring().is_ok() && s.check_successor_lists().is_ok());
+    let ok = sim.run_until(30_000, 500, |s| {
+        s.check_ring().is_ok() && s.check_successor_lists().is_ok()
+    });
     assert!(ok, "{:?}", sim.check_successor_lists());
     let stats = sim.measure_lookups(200, 20_000);
     assert_eq!(stats.hops.len(), 200, "{stats:?}");
@@ -58,7 +68,9 @@ fn short_partition_heals() {
 /// rest of the ring, which closes around them and keeps serving lookups.
 #[test]
 fn majority_side_of_a_partition_keeps_working() {
-    let (mut sim, _g) = sim("majority_side_of_a_partition_keeps_working", 43, |c| c.link_down_on_dead = false);
+    let (mut sim, _g) = sim("majority_side_of_a_partition_keeps_working", 43, |c| {
+        c.link_down_on_dead = false
+    });
     build_ring(&mut sim, 40, 200);
     settle_lists(&mut sim, 60_000);
     let order = sim.ring_order();
@@ -68,10 +80,19 @@ fn majority_side_of_a_partition_keeps_working() {
         sim.set_group(*idx, 1);
     }
     sim.run_for(20_000);
-    let majority: Vec<usize> = sim.members().into_iter().filter(|i| !cut.contains(i)).collect();
+    let majority: Vec<usize> = sim
+        .members()
+        .into_iter()
+        .filter(|i| !cut.contains(i))
+        .collect();
     for i in &majority {
         let n = sim.node(*i);
-        assert!(n.successors().iter().all(|s| !cut.iter().any(|c| sim.node(*c).me().id == s.id)), "n{i}");
+        assert!(
+            n.successors()
+                .iter()
+                .all(|s| !cut.iter().any(|c| sim.node(*c).me().id == s.id)),
+            "n{i}"
+        );
     }
     let mut ok = 0;
     for _ in 0..100 {
@@ -94,15 +115,35 @@ fn hop_limit_is_enforced() {
     // Join through the newcomer's predecessor, so the join itself takes one hop.
     let id = NodeRef::from_addr(Sim::addr_of(sim.len())).id;
     let order = sim.ring_order();
-    let pred = order.nodes.iter().rev().find(|(n, _)| *n < id).unwrap_or(order.nodes.last().expect("ring")).1;
-    let limited = sim.add_node_with_config(Some(pred), Config { lookup_hops_max: 1, ..Config::default() });
+    let pred = order
+        .nodes
+        .iter()
+        .rev()
+        .find(|(n, _)| *n < id)
+        .unwrap_or(order.nodes.last().expect("ring"))
+        .1;
+    let limited = sim.add_node_with_config(
+        Some(pred),
+        Config {
+            lookup_hops_max: 1,
+            ..Config::default()
+        },
+    );
     sim.run_for(20_000);
-    let ops: Vec<_> = (0..200).map(|_| { let k = sim.random_id(); sim.lookup(limited, k) }).collect();
+    let ops: Vec<_> = (0..200)
+        .map(|_| {
+            let k = sim.random_id();
+            sim.lookup(limited, k)
+        })
+        .collect();
     sim.run_for(20_000);
     let (mut ok, mut limit) = (0, 0);
     for op in ops {
         match sim.take_result(limited, op) {
-            Some((hops, Ok(_))) => { assert!(hops <= 1); ok += 1; }
+            Some((hops, Ok(_))) => {
+                assert!(hops <= 1);
+                ok += 1;
+            }
             Some((_, Err(OpError::HopLimit))) => limit += 1,
             other => panic!("{other:?}"),
         }

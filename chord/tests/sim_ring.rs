@@ -12,7 +12,10 @@ fn converge_and_measure(name: &'static str, n: usize, seed: u64) {
     // Let fix-fingers cover the table (about log2 n lookups per node).
     sim.run_for(30_000);
     let stats = sim.measure_lookups(2_000, 20_000);
-    assert!(stats.failed.is_empty() && stats.unfinished == 0, "lookups failed: {stats:?}");
+    assert!(
+        stats.failed.is_empty() && stats.unfinished == 0,
+        "lookups failed: {stats:?}"
+    );
     assert_eq!(stats.wrong_owner, 0, "a lookup returned the wrong owner");
     let (mean, p99) = (stats.mean_hops(), stats.p99_hops());
     let bound = 0.5 * (n as f64).log2() + 1.0;

@@ -12,7 +12,10 @@ fn key(i: u64) -> Id {
 
 fn got(r: Result<OpOutcome, OpError>) -> Vec<(Vec<u8>, u64, Vec<u8>)> {
     match r {
-        Ok(OpOutcome::Got { values, .. }) => values.into_iter().map(|v| (v.sub_key, v.version, v.value)).collect(),
+        Ok(OpOutcome::Got { values, .. }) => values
+            .into_iter()
+            .map(|v| (v.sub_key, v.version, v.value))
+            .collect(),
         other => panic!("expected values, got {other:?}"),
     }
 }
@@ -23,20 +26,34 @@ fn put_get_delete_replicated() {
     build_ring(&mut sim, 20, 200);
     settle_lists(&mut sim, 60_000);
     let k = key(1);
-    let r = run_op(&mut sim, 3, |n, now| n.put(now, k, b"c1".to_vec(), b"ws://a".to_vec(), 1, 60_000));
+    let r = run_op(&mut sim, 3, |n, now| {
+        n.put(now, k, b"c1".to_vec(), b"ws://a".to_vec(), 1, 60_000)
+    });
     assert!(matches!(r, Ok(OpOutcome::Stored { .. })), "{r:?}");
-    run_op(&mut sim, 4, |n, now| n.put(now, k, b"c2".to_vec(), b"ws://b".to_vec(), 1, 60_000)).expect("put c2");
+    run_op(&mut sim, 4, |n, now| {
+        n.put(now, k, b"c2".to_vec(), b"ws://b".to_vec(), 1, 60_000)
+    })
+    .expect("put c2");
     let values = got(run_op(&mut sim, 7, |n, now| n.get(now, k, None)));
     assert_eq!(values.len(), 2);
-    let filtered = got(run_op(&mut sim, 8, |n, now| n.get(now, k, Some(b"c2".to_vec()))));
+    let filtered = got(run_op(&mut sim, 8, |n, now| {
+        n.get(now, k, Some(b"c2".to_vec()))
+    }));
     assert_eq!(filtered, vec![(b"c2".to_vec(), 1, b"ws://b".to_vec())]);
     // The owner and its two successors hold copies.
     sim.run_for(5_000);
     let replicas = sim.ring_order().replicas(&k, 3);
     for i in &replicas {
-        assert_eq!(sim.node(*i).local_get(sim.now_ms(), &k, None).len(), 2, "replica n{i}");
+        assert_eq!(
+            sim.node(*i).local_get(sim.now_ms(), &k, None).len(),
+            2,
+            "replica n{i}"
+        );
     }
-    run_op(&mut sim, 9, |n, now| n.delete(now, k, b"c1".to_vec(), 2, 60_000)).expect("delete");
+    run_op(&mut sim, 9, |n, now| {
+        n.delete(now, k, b"c1".to_vec(), 2, 60_000)
+    })
+    .expect("delete");
     let values = got(run_op(&mut sim, 10, |n, now| n.get(now, k, None)));
     assert_eq!(values, vec![(b"c2".to_vec(), 1, b"ws://b".to_vec())]);
 }
@@ -46,18 +63,34 @@ fn stale_writes_lose_to_newer_versions() {
     let (mut sim, _g) = sim("stale_writes_lose_to_newer_versions", 22, |_| {});
     build_ring(&mut sim, 12, 200);
     let k = key(2);
-    run_op(&mut sim, 1, |n, now| n.put(now, k, b"c".to_vec(), b"v5".to_vec(), 5, 60_000)).expect("v5");
-    let r = run_op(&mut sim, 2, |n, now| n.put(now, k, b"c".to_vec(), b"v4".to_vec(), 4, 60_000));
+    run_op(&mut sim, 1, |n, now| {
+        n.put(now, k, b"c".to_vec(), b"v5".to_vec(), 5, 60_000)
+    })
+    .expect("v5");
+    let r = run_op(&mut sim, 2, |n, now| {
+        n.put(now, k, b"c".to_vec(), b"v4".to_vec(), 4, 60_000)
+    });
     assert_eq!(r, Err(OpError::Stale { current_version: 5 }));
-    run_op(&mut sim, 3, |n, now| n.delete(now, k, b"c".to_vec(), 6, 1_000)).expect("delete v6");
+    run_op(&mut sim, 3, |n, now| {
+        n.delete(now, k, b"c".to_vec(), 6, 1_000)
+    })
+    .expect("delete v6");
     // A stale put cannot resurrect the value, even after the tombstone's
     // own TTL, because the tombstone outlives the value it replaced.
     sim.run_for(5_000);
-    let r = run_op(&mut sim, 4, |n, now| n.put(now, k, b"c".to_vec(), b"v5".to_vec(), 5, 60_000));
+    let r = run_op(&mut sim, 4, |n, now| {
+        n.put(now, k, b"c".to_vec(), b"v5".to_vec(), 5, 60_000)
+    });
     assert_eq!(r, Err(OpError::Stale { current_version: 6 }));
     assert!(got(run_op(&mut sim, 5, |n, now| n.get(now, k, None))).is_empty());
-    run_op(&mut sim, 6, |n, now| n.put(now, k, b"c".to_vec(), b"v7".to_vec(), 7, 60_000)).expect("v7");
-    assert_eq!(got(run_op(&mut sim, 7, |n, now| n.get(now, k, None))), vec![(b"c".to_vec(), 7, b"v7".to_vec())]);
+    run_op(&mut sim, 6, |n, now| {
+        n.put(now, k, b"c".to_vec(), b"v7".to_vec(), 7, 60_000)
+    })
+    .expect("v7");
+    assert_eq!(
+        got(run_op(&mut sim, 7, |n, now| n.get(now, k, None))),
+        vec![(b"c".to_vec(), 7, b"v7".to_vec())]
+    );
 }
 
 #[test]
@@ -65,14 +98,23 @@ fn expiry_drops_values_everywhere() {
     let (mut sim, _g) = sim("expiry_drops_values_everywhere", 23, |_| {});
     build_ring(&mut sim, 12, 200);
     let k = key(3);
-    run_op(&mut sim, 1, |n, now| n.put(now, k, b"".to_vec(), b"x".to_vec(), 1, 4_000)).expect("put");
+    run_op(&mut sim, 1, |n, now| {
+        n.put(now, k, b"".to_vec(), b"x".to_vec(), 1, 4_000)
+    })
+    .expect("put");
     sim.run_for(2_500);
-    assert_eq!(got(run_op(&mut sim, 2, |n, now| n.get(now, k, None))).len(), 1);
+    assert_eq!(
+        got(run_op(&mut sim, 2, |n, now| n.get(now, k, None))).len(),
+        1
+    );
     sim.run_for(4_000);
     assert!(got(run_op(&mut sim, 2, |n, now| n.get(now, k, None))).is_empty());
     sim.run_for(2_000);
     for i in sim.members() {
-        assert!(sim.node(i).local_keys().is_empty(), "n{i} still holds the key");
+        assert!(
+            sim.node(i).local_keys().is_empty(),
+            "n{i} still holds the key"
+        );
         assert_eq!(sim.node(i).store_counts().slots, 0);
     }
 }
@@ -80,17 +122,33 @@ fn expiry_drops_values_everywhere() {
 #[test]
 fn limits_are_enforced() {
     let (mut sim, _g) = sim("limits_are_enforced", 24, |c| {
-        c.node = Config { max_sub_keys_per_key: 2, max_value_bytes: 100, ..Config::default() };
+        c.node = Config {
+            max_sub_keys_per_key: 2,
+            max_value_bytes: 100,
+            ..Config::default()
+        };
     });
     build_ring(&mut sim, 6, 200);
     let k = key(4);
-    let r = run_op(&mut sim, 1, |n, now| n.put(now, k, b"a".to_vec(), vec![0; 101], 1, 1_000));
+    let r = run_op(&mut sim, 1, |n, now| {
+        n.put(now, k, b"a".to_vec(), vec![0; 101], 1, 1_000)
+    });
     assert_eq!(r, Err(OpError::TooLarge));
-    let r = run_op(&mut sim, 1, |n, now| n.put(now, k, b"a".to_vec(), vec![0; 10], 1, u64::MAX));
+    let r = run_op(&mut sim, 1, |n, now| {
+        n.put(now, k, b"a".to_vec(), vec![0; 10], 1, u64::MAX)
+    });
     assert_eq!(r, Err(OpError::BadTtl));
-    run_op(&mut sim, 1, |n, now| n.put(now, k, b"a".to_vec(), vec![0; 10], 1, 60_000)).expect("a");
-    run_op(&mut sim, 1, |n, now| n.put(now, k, b"b".to_vec(), vec![0; 10], 1, 60_000)).expect("b");
-    let r = run_op(&mut sim, 1, |n, now| n.put(now, k, b"c".to_vec(), vec![0; 10], 1, 60_000));
+    run_op(&mut sim, 1, |n, now| {
+        n.put(now, k, b"a".to_vec(), vec![0; 10], 1, 60_000)
+    })
+    .expect("a");
+    run_op(&mut sim, 1, |n, now| {
+        n.put(now, k, b"b".to_vec(), vec![0; 10], 1, 60_000)
+    })
+    .expect("b");
+    let r = run_op(&mut sim, 1, |n, now| {
+        n.put(now, k, b"c".to_vec(), vec![0; 10], 1, 60_000)
+    });
     assert_eq!(r, Err(OpError::KeyFull));
 
     // Malformed and out-of-bounds remote input is dropped and counted.
@@ -101,12 +159,31 @@ fn limits_are_enforced() {
         n.handle_frame(now, &from, &[9, 9]);
         n.handle_frame(now, &from, &vec![0; 2 << 20]);
         let me = n.me().clone();
-        n.handle_message(now, &from, Message::NextHop { req: 1, hop: 1, candidates: vec![me; 40], successors: vec![] });
-        n.handle_message(now, &from, Message::GetReply { req: 1, values: vec![] });
+        n.handle_message(
+            now,
+            &from,
+            Message::NextHop {
+                req: 1,
+                hop: 1,
+                candidates: vec![me; 40],
+                successors: vec![],
+            },
+        );
+        n.handle_message(
+            now,
+            &from,
+            Message::GetReply {
+                req: 1,
+                values: vec![],
+            },
+        );
     });
     let after = sim.node(2).counters();
     assert_eq!(after.frames_malformed - before.frames_malformed, 3);
-    assert_eq!(after.messages_out_of_bounds - before.messages_out_of_bounds, 1);
+    assert_eq!(
+        after.messages_out_of_bounds - before.messages_out_of_bounds,
+        1
+    );
     assert_eq!(after.answers_unexpected - before.answers_unexpected, 1);
     let status = serde_json::to_value(sim.node(2).status()).expect("status serialises");
     assert_eq!(status["counters"]["frames_malformed"], 3);
@@ -122,8 +199,17 @@ fn graceful_leave_hands_values_to_successor() {
     build_ring(&mut sim, 16, 200);
     settle_lists(&mut sim, 60_000);
     for i in 0..100 {
-        run_op(&mut sim, (i % 16) as usize, |n, now| n.put(now, key(i), b"".to_vec(), i.to_be_bytes().to_vec(), 1, 600_000))
-            .expect("put");
+        run_op(&mut sim, (i % 16) as usize, |n, now| {
+            n.put(
+                now,
+                key(i),
+                b"".to_vec(),
+                i.to_be_bytes().to_vec(),
+                1,
+                600_000,
+            )
+        })
+        .expect("put");
     }
     let order = sim.ring_order();
     let leaver = order.nodes[5].1;
@@ -156,25 +242,49 @@ fn join_takes_over_its_share() {
     });
     build_ring(&mut sim, 16, 200);
     for i in 0..200 {
-        run_op(&mut sim, (i % 16) as usize, |n, now| n.put(now, key(i), b"".to_vec(), i.to_be_bytes().to_vec(), 1, 600_000))
-            .expect("put");
+        run_op(&mut sim, (i % 16) as usize, |n, now| {
+            n.put(
+                now,
+                key(i),
+                b"".to_vec(),
+                i.to_be_bytes().to_vec(),
+                1,
+                600_000,
+            )
+        })
+        .expect("put");
     }
     let newcomer = sim.add_node(Some(0));
     let ok = sim.run_until(30_000, 500, |s| s.check_ring().is_ok());
     assert!(ok, "{:?}", sim.check_ring());
     sim.run_for(20_000);
     let order = sim.ring_order();
-    let mine: Vec<Id> = (0..200).map(key).filter(|k| order.owner(k) == Some(newcomer)).collect();
+    let mine: Vec<Id> = (0..200)
+        .map(key)
+        .filter(|k| order.owner(k) == Some(newcomer))
+        .collect();
     assert!(!mine.is_empty(), "the newcomer should own some keys");
     let held = sim.node(newcomer).local_keys();
-    assert_eq!(held, { let mut m = mine.clone(); m.sort(); m });
+    assert_eq!(held, {
+        let mut m = mine.clone();
+        m.sort();
+        m
+    });
     // Nobody else still holds them.
     for i in sim.members() {
         if i != newcomer {
-            assert!(mine.iter().all(|k| sim.node(i).local_get(sim.now_ms(), k, None).is_empty()), "n{i}");
+            assert!(
+                mine.iter()
+                    .all(|k| sim.node(i).local_get(sim.now_ms(), k, None).is_empty()),
+                "n{i}"
+            );
         }
     }
     for i in 0..200 {
-        assert_eq!(got(run_op(&mut sim, 3, |n, now| n.get(now, key(i), None))).len(), 1, "key {i}");
+        assert_eq!(
+            got(run_op(&mut sim, 3, |n, now| n.get(now, key(i), None))).len(),
+            1,
+            "key {i}"
+        );
     }
 }

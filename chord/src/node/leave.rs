@@ -47,7 +47,10 @@ impl Node {
             NodeState::Idle | NodeState::Joining => {
                 self.state = NodeState::Left;
                 self.abort_ops(now_ms);
-                self.events.push_back(Event::LeaveDone { records_handed_off: 0, acknowledged: true });
+                self.events.push_back(Event::LeaveDone {
+                    records_handed_off: 0,
+                    acknowledged: true,
+                });
                 return;
             }
             NodeState::Leaving | NodeState::Left => return,
@@ -57,7 +60,11 @@ impl Node {
         let me = self.rt.me.clone();
         let pred = self.rt.predecessor.clone();
         let succs = self.rt.successors().to_vec();
-        let notice = Message::Leaving { node: me, predecessor: pred.clone(), successors: succs.clone() };
+        let notice = Message::Leaving {
+            node: me,
+            predecessor: pred.clone(),
+            successors: succs.clone(),
+        };
         if let Some(s) = succs.first() {
             self.send(&s.addr, notice.clone());
         }
@@ -120,9 +127,15 @@ impl Node {
             }
             l.in_flight += 1;
             let to = l.targets[l.target_idx].addr.clone();
-            let kind = PendingKind::Handoff { purpose: HandoffPurpose::Leave, records: batch.clone() };
+            let kind = PendingKind::Handoff {
+                purpose: HandoffPurpose::Leave,
+                records: batch.clone(),
+            };
             self.counters.records_handed_off += batch.len() as u64;
-            self.request(now_ms, &to, kind, |req| Message::Handoff { req, records: batch });
+            self.request(now_ms, &to, kind, |req| Message::Handoff {
+                req,
+                records: batch,
+            });
         }
     }
 
@@ -160,6 +173,9 @@ impl Node {
         self.abort_ops(now_ms);
         self.pending.clear();
         self.deadlines.clear();
-        self.events.push_back(Event::LeaveDone { records_handed_off: l.handed, acknowledged: l.all_acked });
+        self.events.push_back(Event::LeaveDone {
+            records_handed_off: l.handed,
+            acknowledged: l.all_acked,
+        });
     }
 }

@@ -1,4 +1,4 @@
-//! Operations and the iterative lookup.
+//! Operation records and the iterative lookup.
 //!
 //! Implementation notes:
 //! - Lookups are iterative: this node asks each hop in turn and the hop
@@ -22,7 +22,6 @@
 use crate::addr::{NodeAddr, NodeRef};
 use crate::event::{Event, OpError, OpId, OpOutcome};
 use crate::id::Id;
-use crate::status::NodeState;
 use crate::store::Record;
 use crate::wire::Message;
 
@@ -46,7 +45,7 @@ pub(crate) enum OpKind {
 }
 
 impl OpKind {
-    fn is_client(&self) -> bool {
+    pub(crate) fn is_client(&self) -> bool {
         matches!(self, OpKind::Lookup | OpKind::Put(_) | OpKind::Get(_))
     }
 }
@@ -76,76 +75,32 @@ pub(crate) struct Op {
     pub(crate) key: Id,
     pub(crate) kind: OpKind,
     pub(crate) deadline_ms: u64,
-    hops: u8,
-    phase: Phase,
+    pub(crate) hops: u8,
+    pub(crate) phase: Phase,
 }
 
 impl Node {
-    /// Finds the node responsible for `key`.
-    pub fn lookup(&mut self, now_ms: u64, key: Id) -> OpId {
-        self.start_client_op(now_ms, key, OpKind::Lookup)
-    }
-
-    /// Stores `value` under `key`/`sub_key` with `version` for `ttl_ms` on
-    /// the responsible node and its replicas.
-    pub fn put(&mut self, now_ms: u64, key: Id, sub_key: Vec<u8>, value: Vec<u8>, version: u64, ttl_ms: u64) -> OpId {
-        let rec = Record { key, sub_key, version, ttl_ms, value: Some(value) };
-        self.start_client_op(now_ms, key, OpKind::Put(rec))
-    }
-
-    /// Deletes `key`/`sub_key` by writing a tombstone with `version` that
-    /// lives `ttl_ms` (at least as long as the value it replaces).
-    pub fn delete(&mut self, now_ms: u64, key: Id, sub_key: Vec<u8>, version: u64, ttl_ms: u64) -> OpId {
-        let rec = Record { key, sub_key, version, ttl_ms, value: None };
-        self.start_client_op(now_ms, key, OpKind::Put(rec))
-    }
-
-    /// Reads the live values of `key`, only sub-keys starting with `prefix`
-    /// when given.
-    pub fn get(&mut self, now_ms: u64, key: Id, prefix: Option<Vec<u8>>) -> OpId {
-        self.start_client_op(now_ms, key, OpKind::Get(prefix))
-    }
-
-    fn start_client_op(&mut self, now_ms: u64, key: Id, kind: OpKind) -> OpId {
-        let id = self.alloc_op();
-        let early = if self.state != NodeState::Member {
-            Some(OpError::NotMember)
-        } else if self.client_ops >= self.cfg.ops_max {
-            Some(OpError::Busy)
-        } else {
-            match &kind {
-                OpKind::Put(rec) => self.check_client_record(rec).err(),
-                OpKind::Get(Some(p)) if p.len() > self.cfg.max_sub_key_bytes => Some(OpError::TooLarge),
-                _ => None,
-            }
-        };
-        if let Some(err) = early {
-            self.events.push_back(Event::OpDone { op: OpId(id), hops: 0, result: Err(err) });
-            return OpId(id);
-        }
-        self.client_ops += 1;
-        self.start_op(now_ms, id, key, kind);
-        OpId(id)
-    }
-
-    fn check_client_record(&self, rec: &Record) -> Result<(), OpError> {
-        if rec.sub_key.len() > self.cfg.max_sub_key_bytes
-            || rec.value.as_ref().is_some_and(|v| v.len() > self.cfg.max_value_bytes)
-        {
-            return Err(OpError::TooLarge);
-        }
-        if rec.ttl_ms == 0 || rec.ttl_ms > self.cfg.max_ttl_ms {
-            return Err(OpError::BadTtl);
-        }
-        Ok(())
-    }
-
     /// Registers an operation and takes its first lookup step.
     pub(crate) fn start_op(&mut self, now_ms: u64, id: u64, key: Id, kind: OpKind) {
-        let phase = Phase::Lookup { current: None, alternatives: Vec::new(), tried: Vec::new(), fell_back: false, last_hop: None };
+        let phase = Phase::Lookup {
+            current: None,
+            alternatives: Vec::new(),
+            tried: Vec::new(),
+            fell_back: false,
+            last_hop: None,
+        };
         let deadline_ms = now_ms + self.cfg.op_timeout_ms;
         let is_join = matches!(kind, OpKind::Join);
-        self.ops.insert(id, Op { key, kind, deadline_ms, hops: 0, phase });
+        self.ops.insert(
+            id,
+            Op {
+                key,
+                kind,
+                deadline_ms,
+                hops: 0,
+                phase,
+            },
+        );
         if is_join {
             if let Some(boot) = self.join_bootstrap.clone() {
                 self.send_find(now_ms, id, &boot, None);
@@ -162,8 +117,14 @@ impl Node {
             let list = self.rt.successors().to_vec();
             self.finish_lookup(now_ms, id, list);
         } else {
-            let alts = self.rt.closest_preceding(&key, 2 * self.cfg.lookup_candidates, now_ms);
-            if let Some(Op { phase: Phase::Lookup { alternatives, .. }, .. }) = self.ops.get_mut(&id) {
+            let alts = self
+                .rt
+                .closest_preceding(&key, 2 * self.cfg.lookup_candidates, now_ms);
+            if let Some(Op {
+                phase: Phase::Lookup { alternatives, .. },
+                ..
+            }) = self.ops.get_mut(&id)
+            {
                 *alternatives = alts;
             }
             self.query_next(now_ms, id);
@@ -179,11 +140,24 @@ impl Node {
             return;
         }
         loop {
-            let Some(op) = self.ops.get_mut(&id) else { return };
+            let Some(op) = self.ops.get_mut(&id) else {
+                return;
+            };
             let key = op.key;
-            let Phase::Lookup { alternatives, tried, fell_back, .. } = &mut op.phase else { return };
+            let Phase::Lookup {
+                alternatives,
+                tried,
+                fell_back,
+                ..
+            } = &mut op.phase
+            else {
+                return;
+            };
             alternatives.retain(|c| !tried.contains(&c.addr));
-            if let Some(pos) = alternatives.iter().position(|c| !self.rt.is_dead(&c.addr, now_ms)) {
+            if let Some(pos) = alternatives
+                .iter()
+                .position(|c| !self.rt.is_dead(&c.addr, now_ms))
+            {
                 let next = alternatives.remove(pos);
                 self.send_find(now_ms, id, &next.addr, Some(next.id));
                 return;
@@ -194,9 +168,15 @@ impl Node {
             }
             *fell_back = true;
             let tried = tried.clone();
-            let mut local = self.rt.closest_preceding(&key, 2 * self.cfg.lookup_candidates, now_ms);
+            let mut local = self
+                .rt
+                .closest_preceding(&key, 2 * self.cfg.lookup_candidates, now_ms);
             local.retain(|c| !tried.contains(&c.addr));
-            if let Some(Op { phase: Phase::Lookup { alternatives, .. }, .. }) = self.ops.get_mut(&id) {
+            if let Some(Op {
+                phase: Phase::Lookup { alternatives, .. },
+                ..
+            }) = self.ops.get_mut(&id)
+            {
                 *alternatives = local;
             }
         }
@@ -206,9 +186,18 @@ impl Node {
     /// every successor between that hop and the key has failed.
     fn owner_past_failures(&self, now_ms: u64, id: u64) -> Option<Vec<NodeRef>> {
         let op = self.ops.get(&id)?;
-        let Phase::Lookup { tried, last_hop: Some((hop_id, succs)), .. } = &op.phase else { return None };
+        let Phase::Lookup {
+            tried,
+            last_hop: Some((hop_id, succs)),
+            ..
+        } = &op.phase
+        else {
+            return None;
+        };
         let failed = |n: &NodeRef| tried.contains(&n.addr) || self.rt.is_dead(&n.addr, now_ms);
-        let j = succs.iter().position(|s| op.key.in_half_open(hop_id, &s.id))?;
+        let j = succs
+            .iter()
+            .position(|s| op.key.in_half_open(hop_id, &s.id))?;
         if j == 0 || !succs[..j].iter().all(failed) || failed(&succs[j]) {
             return None;
         }
@@ -216,7 +205,9 @@ impl Node {
     }
 
     fn send_find(&mut self, now_ms: u64, id: u64, to: &NodeAddr, to_id: Option<Id>) {
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         if op.hops >= self.cfg.lookup_hops_max {
             self.fail_op(now_ms, id, OpError::HopLimit);
             return;
@@ -226,23 +217,47 @@ impl Node {
         if let Phase::Lookup { current, .. } = &mut op.phase {
             *current = Some((to.clone(), to_id));
         }
-        self.request(now_ms, to, PendingKind::Find { op: id }, |req| Message::FindSuccessor { req, key, hop });
+        self.request(now_ms, to, PendingKind::Find { op: id }, |req| {
+            Message::FindSuccessor { req, key, hop }
+        });
     }
 
     pub(crate) fn on_find_answer(&mut self, now_ms: u64, id: u64, from: &NodeAddr, msg: Message) {
         let me = self.rt.me.id;
         let cand_max = 2 * self.cfg.lookup_candidates;
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         let key = op.key;
-        let Phase::Lookup { current, alternatives, tried, last_hop, .. } = &mut op.phase else { return };
+        let Phase::Lookup {
+            current,
+            alternatives,
+            tried,
+            last_hop,
+            ..
+        } = &mut op.phase
+        else {
+            return;
+        };
         match msg {
-            Message::FoundSuccessor { successors, .. } => self.finish_lookup(now_ms, id, successors),
-            Message::NextHop { candidates, successors, .. } => {
+            Message::FoundSuccessor { successors, .. } => {
+                self.finish_lookup(now_ms, id, successors)
+            }
+            Message::NextHop {
+                candidates,
+                successors,
+                ..
+            } => {
                 let lower = current.as_ref().and_then(|(_, i)| *i).unwrap_or(me);
-                *last_hop = current.as_ref().and_then(|(_, i)| *i).map(|i| (i, successors));
+                *last_hop = current
+                    .as_ref()
+                    .and_then(|(_, i)| *i)
+                    .map(|i| (i, successors));
                 let mut fresh: Vec<NodeRef> = candidates
                     .into_iter()
-                    .filter(|c| c.id.in_open(&lower, &key) && c.id != me && !tried.contains(&c.addr))
+                    .filter(|c| {
+                        c.id.in_open(&lower, &key) && c.id != me && !tried.contains(&c.addr)
+                    })
                     .collect();
                 if fresh.is_empty() {
                     // No progress offered: count the hop as failed.
@@ -265,14 +280,22 @@ impl Node {
 
     pub(crate) fn on_find_failed(&mut self, now_ms: u64, id: u64, addr: &NodeAddr) {
         self.note_failure(now_ms, addr);
-        let Some(Op { phase: Phase::Lookup { tried, .. }, .. }) = self.ops.get_mut(&id) else { return };
+        let Some(Op {
+            phase: Phase::Lookup { tried, .. },
+            ..
+        }) = self.ops.get_mut(&id)
+        else {
+            return;
+        };
         tried.push(addr.clone());
         self.query_next(now_ms, id);
     }
 
     fn finish_lookup(&mut self, now_ms: u64, id: u64, mut successors: Vec<NodeRef>) {
         self.counters.lookups_completed += 1;
-        let Some(op) = self.ops.get_mut(&id) else { return };
+        let Some(op) = self.ops.get_mut(&id) else {
+            return;
+        };
         // Entries that already failed us are not the owner any more: the
         // next live successor has taken over (or will within a round).
         if let Phase::Lookup { tried, .. } = &op.phase {
@@ -286,7 +309,8 @@ impl Node {
             OpKind::Put(_) | OpKind::Get(_) => {
                 let mut targets: Vec<NodeRef> = Vec::new();
                 for s in successors {
-                    if targets.len() < self.cfg.replicas() && !targets.iter().any(|t| t.id == s.id) {
+                    if targets.len() < self.cfg.replicas() && !targets.iter().any(|t| t.id == s.id)
+                    {
                         targets.push(s);
                     }
                 }
@@ -300,8 +324,15 @@ impl Node {
                     OpKind::Lookup => {
                         self.client_ops -= 1;
                         let rest = successors[1..].to_vec();
-                        let result = Ok(OpOutcome::Lookup { owner, successors: rest });
-                        self.events.push_back(Event::OpDone { op: OpId(id), hops: op.hops, result });
+                        let result = Ok(OpOutcome::Lookup {
+                            owner,
+                            successors: rest,
+                        });
+                        self.events.push_back(Event::OpDone {
+                            op: OpId(id),
+                            hops: op.hops,
+                            result,
+                        });
                     }
                     OpKind::Join => self.join_found(now_ms, successors),
                     OpKind::Finger(i) => self.finger_found(i, &owner),
@@ -309,120 +340,6 @@ impl Node {
                     OpKind::Put(_) | OpKind::Get(_) => unreachable!("handled in the arm above"),
                 }
             }
-        }
-    }
-
-    /// Sends the put or get to the current replica target, or serves it here.
-    fn store_step(&mut self, now_ms: u64, id: u64) {
-        let Some(op) = self.ops.get(&id) else { return };
-        let Phase::Store { targets, idx } = &op.phase else { return };
-        let Some(target) = targets.get(*idx).cloned() else {
-            self.fail_op(now_ms, id, OpError::Timeout);
-            return;
-        };
-        if target.id == self.rt.me.id {
-            let result = match &op.kind {
-                OpKind::Put(rec) => {
-                    let rec = rec.clone();
-                    self.accept_put(now_ms, &rec).map(|()| OpOutcome::Stored { stored_at: target })
-                }
-                OpKind::Get(prefix) => {
-                    let values = self.store.get(now_ms, &op.key, prefix.as_deref());
-                    Ok(OpOutcome::Got { from: target, values })
-                }
-                _ => return,
-            };
-            self.complete_op(id, result.map_err(OpError::from));
-            return;
-        }
-        let msg_of = match &op.kind {
-            OpKind::Put(rec) => {
-                let record = rec.clone();
-                Box::new(move |req| Message::Put { req, record }) as Box<dyn FnOnce(u64) -> Message>
-            }
-            OpKind::Get(prefix) => {
-                let (key, prefix) = (op.key, prefix.clone());
-                Box::new(move |req| Message::Get { req, key, prefix })
-            }
-            _ => return,
-        };
-        self.request(now_ms, &target.addr, PendingKind::Store { op: id }, msg_of);
-    }
-
-    pub(crate) fn on_store_answer(&mut self, now_ms: u64, id: u64, msg: Message) {
-        let Some(op) = self.ops.get(&id) else { return };
-        let Phase::Store { targets, idx } = &op.phase else { return };
-        let target = targets[*idx].clone();
-        let result = match msg {
-            Message::PutReply { result: Err(crate::store::StoreError::Unavailable), .. } => {
-                // The target is leaving: try the next replica.
-                self.on_store_failed(now_ms, id, &target.addr);
-                return;
-            }
-            Message::PutReply { result, .. } => {
-                result.map(|()| OpOutcome::Stored { stored_at: target }).map_err(OpError::from)
-            }
-            Message::GetReply { values, .. } => Ok(OpOutcome::Got { from: target.clone(), values }),
-            _ => {
-                self.on_store_failed(now_ms, id, &target.addr);
-                return;
-            }
-        };
-        self.complete_op(id, result);
-    }
-
-    pub(crate) fn on_store_failed(&mut self, now_ms: u64, id: u64, addr: &NodeAddr) {
-        self.note_failure(now_ms, addr);
-        if let Some(Op { phase: Phase::Store { idx, .. }, .. }) = self.ops.get_mut(&id) {
-            *idx += 1;
-            self.store_step(now_ms, id);
-        }
-    }
-
-    /// Ends a client operation with `result`.
-    fn complete_op(&mut self, id: u64, result: Result<OpOutcome, OpError>) {
-        if let Some(op) = self.ops.remove(&id) {
-            if op.kind.is_client() {
-                self.client_ops -= 1;
-                self.events.push_back(Event::OpDone { op: OpId(id), hops: op.hops, result });
-            }
-        }
-    }
-
-    /// Ends any operation with an error.
-    pub(crate) fn fail_op(&mut self, now_ms: u64, id: u64, err: OpError) {
-        let Some(op) = self.ops.remove(&id) else { return };
-        if matches!(op.phase, Phase::Lookup { .. }) {
-            self.counters.lookups_failed += 1;
-        }
-        match op.kind {
-            OpKind::Lookup | OpKind::Put(_) | OpKind::Get(_) => {
-                self.client_ops -= 1;
-                self.events.push_back(Event::OpDone { op: OpId(id), hops: op.hops, result: Err(err) });
-            }
-            OpKind::Join => self.join_failed(now_ms),
-            OpKind::Finger(_) => self.finger_op = None,
-            OpKind::Orphan => {
-                self.orphans_in_flight.remove(&op.key);
-            }
-        }
-    }
-
-    /// Fails every operation whose deadline has passed.
-    pub(crate) fn expire_ops(&mut self, now_ms: u64) {
-        while let Some((&id, op)) = self.ops.iter().next() {
-            if op.deadline_ms > now_ms {
-                break;
-            }
-            self.fail_op(now_ms, id, OpError::Timeout);
-        }
-    }
-
-    /// Fails every operation (the node left the ring).
-    pub(crate) fn abort_ops(&mut self, now_ms: u64) {
-        let ids: Vec<u64> = self.ops.keys().copied().collect();
-        for id in ids {
-            self.fail_op(now_ms, id, OpError::NotMember);
         }
     }
 }

@@ -59,7 +59,11 @@ impl Node {
         self.state = NodeState::Member;
         self.events.push_back(Event::Joined { successor: first });
         self.stabilize_at_ms = now_ms;
-        self.fix_fingers_at_ms = now_ms + self.cfg.fix_fingers_interval_ms.min(self.cfg.stabilize_interval_ms);
+        self.fix_fingers_at_ms = now_ms
+            + self
+                .cfg
+                .fix_fingers_interval_ms
+                .min(self.cfg.stabilize_interval_ms);
         self.stabilize(now_ms);
     }
 
@@ -68,7 +72,9 @@ impl Node {
             return;
         }
         self.join_attempts += 1;
-        self.events.push_back(Event::JoinFailed { attempt: self.join_attempts });
+        self.events.push_back(Event::JoinFailed {
+            attempt: self.join_attempts,
+        });
         self.join_retry_at_ms = Some(now_ms + self.cfg.stabilize_interval_ms);
     }
 
@@ -81,15 +87,24 @@ impl Node {
             // Every successor failed: fall back on the nearest finger, or
             // on a node that rectified us (the two-node case of ring
             // creation, where the creator's only contact is its predecessor).
-            let fallback = self.rt.distinct_fingers().into_iter().next().or_else(|| self.rt.predecessor.clone());
+            let fallback = self
+                .rt
+                .distinct_fingers()
+                .into_iter()
+                .next()
+                .or_else(|| self.rt.predecessor.clone());
             match fallback {
                 Some(p) => self.rt.set_successors(now_ms, [p]),
                 None => return self.update_stable(),
             }
         }
-        let Some(succ) = self.rt.successor().cloned() else { return };
+        let Some(succ) = self.rt.successor().cloned() else {
+            return;
+        };
         self.stabilizing = true;
-        self.request(now_ms, &succ.addr, PendingKind::Stabilize, |req| Message::GetNeighbours { req });
+        self.request(now_ms, &succ.addr, PendingKind::Stabilize, |req| {
+            Message::GetNeighbours { req }
+        });
     }
 
     pub(crate) fn on_neighbours(
@@ -109,10 +124,13 @@ impl Node {
                 // A candidate we took for dead is probed all the same: the
                 // probe is the liveness check, and an answer clears a false
                 // suspicion (lost messages) within one round.
-                let candidate = predecessor.filter(|p| p.id.in_open(&me, &node.id) && p.addr != self.rt.me.addr);
+                let candidate = predecessor
+                    .filter(|p| p.id.in_open(&me, &node.id) && p.addr != self.rt.me.addr);
                 match candidate {
                     Some(p) => {
-                        self.request(now_ms, &p.addr, PendingKind::Adopt, |req| Message::GetNeighbours { req });
+                        self.request(now_ms, &p.addr, PendingKind::Adopt, |req| {
+                            Message::GetNeighbours { req }
+                        });
                     }
                     None => self.finish_stabilize(&node),
                 }
@@ -130,7 +148,9 @@ impl Node {
 
     fn finish_stabilize(&mut self, succ: &NodeRef) {
         self.stabilizing = false;
-        let msg = Message::Rectify { node: self.rt.me.clone() };
+        let msg = Message::Rectify {
+            node: self.rt.me.clone(),
+        };
         self.send(&succ.addr, msg);
         self.update_stable();
     }
@@ -184,7 +204,12 @@ impl Node {
             return;
         }
         self.pred_checking = true;
-        self.request(now_ms, &p.addr, PendingKind::PredCheck { candidate }, |req| Message::GetNeighbours { req });
+        self.request(
+            now_ms,
+            &p.addr,
+            PendingKind::PredCheck { candidate },
+            |req| Message::GetNeighbours { req },
+        );
     }
 
     fn set_predecessor(&mut self, now_ms: u64, node: NodeRef) {
@@ -205,10 +230,20 @@ impl Node {
     }
 
     /// A neighbour leaves gracefully: splice it out using its lists.
-    pub(crate) fn on_leaving(&mut self, now_ms: u64, node: NodeRef, pred: Option<NodeRef>, succs: Vec<NodeRef>) {
+    pub(crate) fn on_leaving(
+        &mut self,
+        now_ms: u64,
+        node: NodeRef,
+        pred: Option<NodeRef>,
+        succs: Vec<NodeRef>,
+    ) {
         let until = now_ms + self.cfg.dead_memory_ms;
         let was_succ = self.rt.successor().is_some_and(|s| s.id == node.id);
-        let was_pred = self.rt.predecessor.as_ref().is_some_and(|p| p.id == node.id);
+        let was_pred = self
+            .rt
+            .predecessor
+            .as_ref()
+            .is_some_and(|p| p.id == node.id);
         self.rt.mark_dead(&node.addr, until, now_ms);
         if was_succ {
             let mut list: Vec<NodeRef> = succs;
@@ -228,7 +263,8 @@ impl Node {
     pub(crate) fn declare_dead(&mut self, now_ms: u64, addr: &NodeAddr) {
         let was_succ = self.rt.successor().is_some_and(|s| &s.addr == addr);
         self.counters.nodes_declared_dead += 1;
-        self.rt.mark_dead(addr, now_ms + self.cfg.dead_memory_ms, now_ms);
+        self.rt
+            .mark_dead(addr, now_ms + self.cfg.dead_memory_ms, now_ms);
         if was_succ && self.state == NodeState::Member {
             self.stabilize_at_ms = now_ms;
         }

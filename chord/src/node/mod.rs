@@ -12,16 +12,19 @@
 //!   share one table keyed by an increasing id. Their deadlines are the start
 //!   time plus one constant, so the table's first entry is always the
 //!   earliest deadline.
-//! - The code is split by concern: `lookup` (operations and the iterative
-//!   lookup), `maintenance` (join, stabilize, rectify, fingers, failures),
+//! - The code is split by concern: `ops` (client calls and the store
+//!   step), `lookup` (operation records and the iterative lookup),
+//!   `maintenance` (join, stabilize, rectify, fingers, failures),
 //!   `replication` (digests, pushes, hand-over), `serve` (answering remote
-//!   requests) and `leave`.
+//!   requests), `leave`, and `view` (status and read-only accessors).
 
 mod leave;
 mod lookup;
 mod maintenance;
+mod ops;
 mod replication;
 mod serve;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -31,8 +34,8 @@ use crate::event::Event;
 use crate::id::Id;
 use crate::rng::Rng;
 use crate::routing::RoutingTable;
-use crate::status::{Counters, NodeState, Status};
-use crate::store::{Record, Store, StoreCounts, Value};
+use crate::status::{Counters, NodeState};
+use crate::store::{Record, Store};
 use crate::wire::{decode_frame, Message};
 
 use leave::LeaveState;
@@ -61,7 +64,10 @@ pub(crate) enum PendingKind {
     /// The store step (put or get) of an operation.
     Store { op: u64 },
     /// A hand-off batch awaiting its acknowledgement.
-    Handoff { purpose: HandoffPurpose, records: Vec<Record> },
+    Handoff {
+        purpose: HandoffPurpose,
+        records: Vec<Record>,
+    },
 }
 
 /// Why records are handed off.
@@ -168,22 +174,6 @@ impl Node {
         })
     }
 
-    /// This node's id and address.
-    pub fn me(&self) -> &NodeRef {
-        &self.rt.me
-    }
-
-    /// The configuration in force.
-    pub fn config(&self) -> &Config {
-        &self.cfg
-    }
-
-    /// The message a driver sends first on every link it dials, so the far
-    /// side learns our advertised address.
-    pub fn hello(&self) -> Message {
-        Message::Hello { node: self.rt.me.clone() }
-    }
-
     /// Starts the node: `None` creates a new ring, `Some(addr)` joins the
     /// ring through the member at `addr`. Ignored after the first call.
     pub fn handle_start(&mut self, now_ms: u64, join: Option<NodeAddr>) {
@@ -245,8 +235,12 @@ impl Node {
         if matches!(self.state, NodeState::Idle | NodeState::Left) || addr == &self.rt.me.addr {
             return;
         }
-        let reqs: Vec<u64> =
-            self.pending.iter().filter(|(_, p)| &p.to == addr).map(|(r, _)| *r).collect();
+        let reqs: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| &p.to == addr)
+            .map(|(r, _)| *r)
+            .collect();
         self.declare_dead(now_ms, addr);
         for req in reqs {
             if let Some(p) = self.take_pending(req) {
@@ -323,7 +317,10 @@ impl Node {
         }
         match self.state {
             NodeState::Member => {
-                t = t.min(self.stabilize_at_ms).min(self.fix_fingers_at_ms).min(self.replicate_at_ms);
+                t = t
+                    .min(self.stabilize_at_ms)
+                    .min(self.fix_fingers_at_ms)
+                    .min(self.replicate_at_ms);
             }
             NodeState::Joining => {
                 if let Some(r) = self.join_retry_at_ms {
@@ -338,64 +335,6 @@ impl Node {
             NodeState::Idle | NodeState::Left => {}
         }
         Some(t)
-    }
-
-    /// Snapshot for the status endpoint.
-    pub fn status(&self) -> Status {
-        Status {
-            id: self.rt.me.id,
-            addr: self.rt.me.addr.clone(),
-            state: self.state,
-            stable: self.stable,
-            predecessor: self.rt.predecessor.clone(),
-            successors: self.rt.successors().to_vec(),
-            fingers: self.rt.distinct_fingers(),
-            store: self.store.counts(),
-            ops_in_flight: self.ops.len(),
-            pending_requests: self.pending.len(),
-            counters: self.counters,
-        }
-    }
-
-    /// Life-cycle state.
-    pub fn state(&self) -> NodeState {
-        self.state
-    }
-
-    /// Whether the node counts as stable (see [`Status::stable`]).
-    pub fn is_stable(&self) -> bool {
-        self.stable
-    }
-
-    /// The predecessor, if known.
-    pub fn predecessor(&self) -> Option<&NodeRef> {
-        self.rt.predecessor.as_ref()
-    }
-
-    /// The successor list, nearest first (empty when alone).
-    pub fn successors(&self) -> &[NodeRef] {
-        self.rt.successors()
-    }
-
-    /// Counts of the local store (cheap).
-    pub fn store_counts(&self) -> StoreCounts {
-        self.store.counts()
-    }
-
-    /// Counters (cheap).
-    pub fn counters(&self) -> Counters {
-        self.counters
-    }
-
-    /// Live values of `key` held locally, without asking the ring (tests,
-    /// diagnostics).
-    pub fn local_get(&self, now_ms: u64, key: &Id, prefix: Option<&[u8]>) -> Vec<Value> {
-        self.store.get(now_ms, key, prefix)
-    }
-
-    /// Keys held locally, in id order (tests, diagnostics).
-    pub fn local_keys(&self) -> Vec<Id> {
-        self.store.all_keys()
     }
 
     fn arm_timers(&mut self, now_ms: u64) {
@@ -416,15 +355,31 @@ impl Node {
     /// Queues a one-way message.
     fn send(&mut self, to: &NodeAddr, msg: Message) {
         self.counters.messages_out += 1;
-        self.transmits.push_back(Transmit { to: to.clone(), msg });
+        self.transmits.push_back(Transmit {
+            to: to.clone(),
+            msg,
+        });
     }
 
     /// Queues a request and tracks it; returns its id.
-    fn request(&mut self, now_ms: u64, to: &NodeAddr, kind: PendingKind, make: impl FnOnce(u64) -> Message) -> u64 {
+    fn request(
+        &mut self,
+        now_ms: u64,
+        to: &NodeAddr,
+        kind: PendingKind,
+        make: impl FnOnce(u64) -> Message,
+    ) -> u64 {
         let req = self.next_req;
         self.next_req = self.next_req.wrapping_add(1);
         let deadline_ms = now_ms + self.cfg.request_timeout_ms;
-        self.pending.insert(req, Pending { to: to.clone(), deadline_ms, kind });
+        self.pending.insert(
+            req,
+            Pending {
+                to: to.clone(),
+                deadline_ms,
+                kind,
+            },
+        );
         self.deadlines.insert((deadline_ms, req));
         self.send(to, make(req));
         req
@@ -443,14 +398,26 @@ impl Node {
             (PendingKind::Handoff { purpose, records }, Message::HandoffAck { .. }) => {
                 self.on_handoff_ack(now_ms, purpose, records.len());
             }
-            (kind, Message::Neighbours { node, predecessor, successors, .. }) => {
+            (
+                kind,
+                Message::Neighbours {
+                    node,
+                    predecessor,
+                    successors,
+                    ..
+                },
+            ) => {
                 self.on_neighbours(now_ms, kind, node, predecessor, successors);
             }
             (kind, _) => {
                 // The id matched but the answer is of the wrong type: treat
                 // as a failed request so the waiting logic moves on.
                 self.counters.answers_unexpected += 1;
-                let p = Pending { to: from.clone(), deadline_ms: now_ms, kind };
+                let p = Pending {
+                    to: from.clone(),
+                    deadline_ms: now_ms,
+                    kind,
+                };
                 self.on_request_failed(now_ms, p);
             }
         }

@@ -30,7 +30,9 @@ use super::{HandoffPurpose, Node};
 impl Node {
     /// One replica maintenance round.
     pub(crate) fn replicate_round(&mut self, now_ms: u64) {
-        let Some(pred) = self.rt.predecessor.clone() else { return };
+        let Some(pred) = self.rt.predecessor.clone() else {
+            return;
+        };
         let me = self.rt.me.clone();
         let owned = self.store.keys_in(&pred.id, &me.id);
         if !owned.is_empty() {
@@ -41,11 +43,22 @@ impl Node {
                     items.push(KeyDigest { key: *key, digest });
                 }
             }
-            let targets: Vec<NodeAddr> =
-                self.rt.successors().iter().take(self.cfg.replicas() - 1).map(|s| s.addr.clone()).collect();
+            let targets: Vec<NodeAddr> = self
+                .rt
+                .successors()
+                .iter()
+                .take(self.cfg.replicas() - 1)
+                .map(|s| s.addr.clone())
+                .collect();
             for batch in items.chunks(self.cfg.digest_batch_keys) {
                 for t in &targets {
-                    self.send(t, Message::ReplicaDigest { node: me.clone(), items: batch.to_vec() });
+                    self.send(
+                        t,
+                        Message::ReplicaDigest {
+                            node: me.clone(),
+                            items: batch.to_vec(),
+                        },
+                    );
                 }
             }
         }
@@ -82,7 +95,10 @@ impl Node {
             self.store.confirm(&key, now_ms);
             return;
         }
-        let keep = successors.iter().take(self.cfg.replicas()).any(|s| s.id == me);
+        let keep = successors
+            .iter()
+            .take(self.cfg.replicas())
+            .any(|s| s.id == me);
         let records = self.store.records(now_ms, &key);
         if records.is_empty() {
             self.orphans_in_flight.remove(&key);
@@ -90,9 +106,15 @@ impl Node {
             return;
         }
         // Config::validate guarantees one key fits in one transfer batch.
-        let kind = super::PendingKind::Handoff { purpose: HandoffPurpose::Orphan { key, keep }, records: Vec::new() };
+        let kind = super::PendingKind::Handoff {
+            purpose: HandoffPurpose::Orphan { key, keep },
+            records: Vec::new(),
+        };
         let n = records.len();
-        self.request(now_ms, &owner.addr, kind, |req| Message::Handoff { req, records });
+        self.request(now_ms, &owner.addr, kind, |req| Message::Handoff {
+            req,
+            records,
+        });
         self.counters.records_handed_off += n as u64;
     }
 
@@ -177,7 +199,8 @@ impl Node {
         for r in records {
             let size = r.size_bytes();
             if !cur.is_empty()
-                && (cur.len() >= self.cfg.transfer_batch_records || bytes + size > self.cfg.transfer_batch_bytes)
+                && (cur.len() >= self.cfg.transfer_batch_records
+                    || bytes + size > self.cfg.transfer_batch_bytes)
             {
                 out.push(std::mem::take(&mut cur));
                 bytes = 0;

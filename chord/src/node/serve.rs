@@ -40,30 +40,58 @@ impl Node {
                     self.on_rectify(now_ms, node);
                 }
             }
-            Message::Leaving { node, predecessor, successors } => {
+            Message::Leaving {
+                node,
+                predecessor,
+                successors,
+            } => {
                 if node.addr == *from {
                     self.on_leaving(now_ms, node, predecessor, successors);
                 }
             }
             Message::FindSuccessor { req, key, hop } => {
                 let reply = if !member {
-                    Message::NextHop { req, hop, candidates: Vec::new(), successors: Vec::new() }
+                    Message::NextHop {
+                        req,
+                        hop,
+                        candidates: Vec::new(),
+                        successors: Vec::new(),
+                    }
                 } else if self.rt.owns(&key) || self.rt.successors().is_empty() {
                     let mut successors = vec![self.rt.me.clone()];
                     successors.extend(self.rt.successors().iter().cloned());
                     successors.truncate(crate::wire::MAX_LIST_LEN);
-                    Message::FoundSuccessor { req, hop, successors }
+                    Message::FoundSuccessor {
+                        req,
+                        hop,
+                        successors,
+                    }
                 } else if self.rt.successor_owns(&key) {
-                    Message::FoundSuccessor { req, hop, successors: self.rt.successors().to_vec() }
+                    Message::FoundSuccessor {
+                        req,
+                        hop,
+                        successors: self.rt.successors().to_vec(),
+                    }
                 } else {
-                    let candidates = self.rt.closest_preceding(&key, self.cfg.lookup_candidates, now_ms);
+                    let candidates =
+                        self.rt
+                            .closest_preceding(&key, self.cfg.lookup_candidates, now_ms);
                     let successors = self.rt.successors().to_vec();
-                    Message::NextHop { req, hop, candidates, successors }
+                    Message::NextHop {
+                        req,
+                        hop,
+                        candidates,
+                        successors,
+                    }
                 };
                 self.send(from, reply);
             }
             Message::Put { req, record } => {
-                let result = if member { self.accept_put(now_ms, &record) } else { Err(StoreError::Unavailable) };
+                let result = if member {
+                    self.accept_put(now_ms, &record)
+                } else {
+                    Err(StoreError::Unavailable)
+                };
                 self.send(from, Message::PutReply { req, result });
             }
             Message::Get { req, key, prefix } => {
@@ -104,7 +132,12 @@ impl Node {
                     .map(|s| s.addr.clone())
                     .collect();
                 for addr in replicas {
-                    self.send(&addr, Message::ReplicaPush { records: vec![record.clone()] });
+                    self.send(
+                        &addr,
+                        Message::ReplicaPush {
+                            records: vec![record.clone()],
+                        },
+                    );
                 }
                 Ok(())
             }

@@ -29,7 +29,9 @@ impl RingOrder {
             return Vec::new();
         }
         let pos = self.nodes.partition_point(|(id, _)| id < key);
-        (0..k.min(self.nodes.len())).map(|i| self.nodes[(pos + i) % self.nodes.len()].1).collect()
+        (0..k.min(self.nodes.len()))
+            .map(|i| self.nodes[(pos + i) % self.nodes.len()].1)
+            .collect()
     }
 }
 
@@ -43,7 +45,11 @@ impl Sim {
 
     /// The ground-truth ring of live members.
     pub fn ring_order(&self) -> RingOrder {
-        let mut nodes: Vec<(Id, usize)> = self.members().into_iter().map(|i| (self.nodes[i].node.me().id, i)).collect();
+        let mut nodes: Vec<(Id, usize)> = self
+            .members()
+            .into_iter()
+            .map(|i| (self.nodes[i].node.me().id, i))
+            .collect();
         nodes.sort();
         RingOrder { nodes }
     }
@@ -58,7 +64,11 @@ impl Sim {
             let node = &self.nodes[*idx].node;
             let want_succ = order.nodes[(pos + 1) % n].0;
             let want_pred = order.nodes[(pos + n - 1) % n].0;
-            let succ = node.successors().first().map(|s| s.id).unwrap_or(node.me().id);
+            let succ = node
+                .successors()
+                .first()
+                .map(|s| s.id)
+                .unwrap_or(node.me().id);
             let pred = node.predecessor().map(|p| p.id);
             if n > 1 && (succ != want_succ || pred != Some(want_pred)) {
                 errors.push(format!(

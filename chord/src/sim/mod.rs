@@ -93,9 +93,18 @@ enum Payload {
 }
 
 enum Action {
-    Deliver { to: usize, from: NodeAddr, payload: Payload },
-    Timer { node: usize },
-    LinkDown { node: usize, addr: NodeAddr },
+    Deliver {
+        to: usize,
+        from: NodeAddr,
+        payload: Payload,
+    },
+    Timer {
+        node: usize,
+    },
+    LinkDown {
+        node: usize,
+        addr: NodeAddr,
+    },
 }
 
 struct Scheduled {
@@ -146,7 +155,16 @@ impl Sim {
     /// An empty network at time 0.
     pub fn new(cfg: SimConfig) -> Sim {
         let rng = Rng::new(cfg.seed);
-        Sim { cfg, now_ms: 0, rng, seq: 0, queue: BinaryHeap::new(), nodes: Vec::new(), by_addr: HashMap::new(), stats: SimStats::default() }
+        Sim {
+            cfg,
+            now_ms: 0,
+            rng,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            nodes: Vec::new(),
+            by_addr: HashMap::new(),
+            stats: SimStats::default(),
+        }
     }
 
     /// Current virtual time.
@@ -177,8 +195,15 @@ impl Sim {
         let addr = Sim::addr_of(idx);
         let me = NodeRef::from_addr(addr.clone());
         let seed = self.rng.next_u64();
-        let node = Node::new(config, me, seed).expect("node configs in the sim must be valid (a test bug otherwise)");
-        self.nodes.push(SimNode { node, alive: true, group: 0, events: Vec::new(), timer_at_ms: None });
+        let node = Node::new(config, me, seed)
+            .expect("node configs in the sim must be valid (a test bug otherwise)");
+        self.nodes.push(SimNode {
+            node,
+            alive: true,
+            group: 0,
+            events: Vec::new(),
+            timer_at_ms: None,
+        });
         self.by_addr.insert(addr, idx);
         let boot = join_via.map(|j| self.nodes[j].node.me().addr.clone());
         let now = self.now_ms;
@@ -263,9 +288,15 @@ impl Sim {
     }
 
     /// Removes and returns the result of `op` at node `idx`, if it is in.
-    pub fn take_result(&mut self, idx: usize, op: OpId) -> Option<(u8, Result<OpOutcome, OpError>)> {
+    pub fn take_result(
+        &mut self,
+        idx: usize,
+        op: OpId,
+    ) -> Option<(u8, Result<OpOutcome, OpError>)> {
         let events = &mut self.nodes[idx].events;
-        let pos = events.iter().position(|e| matches!(e, Event::OpDone { op: o, .. } if *o == op))?;
+        let pos = events
+            .iter()
+            .position(|e| matches!(e, Event::OpDone { op: o, .. } if *o == op))?;
         match events.remove(pos) {
             Event::OpDone { hops, result, .. } => Some((hops, result)),
             _ => None,
@@ -279,7 +310,9 @@ impl Sim {
             if s.at_ms > end {
                 break;
             }
-            let Some(Reverse(s)) = self.queue.pop() else { break };
+            let Some(Reverse(s)) = self.queue.pop() else {
+                break;
+            };
             self.now_ms = s.at_ms;
             self.dispatch(s.action);
         }
@@ -288,7 +321,12 @@ impl Sim {
 
     /// Runs in steps of `step_ms` until `done` holds or `max_ms` passed;
     /// returns whether `done` held.
-    pub fn run_until(&mut self, max_ms: u64, step_ms: u64, mut done: impl FnMut(&Sim) -> bool) -> bool {
+    pub fn run_until(
+        &mut self,
+        max_ms: u64,
+        step_ms: u64,
+        mut done: impl FnMut(&Sim) -> bool,
+    ) -> bool {
         let end = self.now_ms + max_ms;
         while self.now_ms < end {
             if done(self) {
@@ -347,13 +385,20 @@ impl Sim {
     }
 
     fn latency(&mut self) -> u64 {
-        let span = self.cfg.latency_max_ms.saturating_sub(self.cfg.latency_min_ms);
+        let span = self
+            .cfg
+            .latency_max_ms
+            .saturating_sub(self.cfg.latency_min_ms);
         self.cfg.latency_min_ms + self.rng.below(span + 1)
     }
 
     fn schedule(&mut self, at_ms: u64, action: Action) {
         self.seq += 1;
-        self.queue.push(Reverse(Scheduled { at_ms, seq: self.seq, action }));
+        self.queue.push(Reverse(Scheduled {
+            at_ms,
+            seq: self.seq,
+            action,
+        }));
     }
 
     /// Drains node `idx` after an input: transmits, events, next timer.
@@ -364,7 +409,13 @@ impl Sim {
                 self.stats.to_dead += 1;
                 if self.cfg.link_down_on_dead {
                     let at = self.now_ms + self.latency();
-                    self.schedule(at, Action::LinkDown { node: idx, addr: t.to });
+                    self.schedule(
+                        at,
+                        Action::LinkDown {
+                            node: idx,
+                            addr: t.to,
+                        },
+                    );
                 }
                 continue;
             };
@@ -376,10 +427,20 @@ impl Sim {
                 self.stats.lost += 1;
                 continue;
             }
-            let payload =
-                if self.cfg.encode_frames { Payload::Frame(encode_frame(&t.msg)) } else { Payload::Msg(Box::new(t.msg)) };
+            let payload = if self.cfg.encode_frames {
+                Payload::Frame(encode_frame(&t.msg))
+            } else {
+                Payload::Msg(Box::new(t.msg))
+            };
             let at = self.now_ms + self.latency();
-            self.schedule(at, Action::Deliver { to, from: from.clone(), payload });
+            self.schedule(
+                at,
+                Action::Deliver {
+                    to,
+                    from: from.clone(),
+                    payload,
+                },
+            );
         }
         let n = &mut self.nodes[idx];
         while let Some(e) = n.node.poll_event() {

@@ -29,7 +29,9 @@ impl LookupStats {
     pub fn p99_hops(&self) -> u8 {
         let mut v = self.hops.clone();
         v.sort_unstable();
-        v.get((v.len() * 99 / 100).min(v.len().saturating_sub(1))).copied().unwrap_or(0)
+        v.get((v.len() * 99 / 100).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Fraction of lookups that succeeded.
@@ -84,10 +86,15 @@ impl Sim {
     /// `members` nodes are in; returns the virtual time it took.
     pub fn wait_converged(&mut self, members: usize, max_ms: u64) -> Result<u64, String> {
         let t0 = self.now_ms();
-        if self.run_until(max_ms, 1_000, |s| s.members().len() == members && s.check_ring().is_ok()) {
+        if self.run_until(max_ms, 1_000, |s| {
+            s.members().len() == members && s.check_ring().is_ok()
+        }) {
             Ok(self.now_ms() - t0)
         } else {
-            Err(format!("not converged after {max_ms} ms: {:?}", self.check_ring()))
+            Err(format!(
+                "not converged after {max_ms} ms: {:?}",
+                self.check_ring()
+            ))
         }
     }
 
