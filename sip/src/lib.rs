@@ -12,7 +12,7 @@
 //! | `message` | [`Message`], [`Request`], [`Response`]; canonical serialization |
 //! | `headers` | [`Headers`]: ordered list with typed getters |
 //! | `header/` | [`Header`] and the typed values: [`Via`], [`NameAddr`] (From/To/Route/Record-Route), [`Contact`], [`CSeq`], [`ContentType`]; [`HeaderError`] |
-//! | `uri` | [`Uri`] ([`SipUri`] or opaque [`AbsoluteUri`]) |
+//! | `uri/` | [`Uri`] ([`SipUri`] or opaque [`AbsoluteUri`]); `uri/parse.rs` the SIP URI grammar |
 //! | `params` | [`Params`]: `;name=value` lists of URIs and headers |
 //! | `method`, `status` | [`Method`]; [`reason_phrase`] |
 //! | `builder` | [`RequestBuilder`], [`ResponseBuilder`] |
@@ -20,6 +20,7 @@
 //! | `aor` | [`Aor`]: canonical `user@host` and its SHA-1 ring key |
 //! | `transaction_key` | [`TransactionKey`]: top Via branch + sent-by + method |
 //! | `text` | character classes and the scanner every parser uses |
+//! | `output` | quoting, and CR/LF scrubbing of every value written |
 //! | `error` | [`Error`], wrapping every module's error |
 //!
 //! # Parsing
@@ -55,6 +56,7 @@ mod headers;
 mod limits;
 mod message;
 mod method;
+mod output;
 mod params;
 mod parse;
 mod proxy;

@@ -10,7 +10,7 @@ use std::fmt;
 use crate::headers::Headers;
 use crate::method::Method;
 use crate::status::reason_phrase;
-use crate::text;
+use crate::output::write_clean;
 use crate::uri::Uri;
 
 /// What is wrong with a message as a whole (as opposed to its syntax).
@@ -219,7 +219,7 @@ impl fmt::Display for Head<'_> {
             StartLine::Request(r) => write!(f, "{} {} SIP/2.0\r\n", r.method, r.uri)?,
             StartLine::Response(r) => {
                 write!(f, "SIP/2.0 {} ", r.status)?;
-                text::write_clean(f, &r.reason)?;
+                write_clean(f, &r.reason)?;
                 f.write_str("\r\n")?;
             }
         }

@@ -104,7 +104,7 @@ impl FromStr for Method {
 
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::text::write_clean(f, self.as_str())
+        crate::output::write_clean(f, self.as_str())
     }
 }
 

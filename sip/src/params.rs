@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::output::{write_clean, Quoted};
 use crate::text::{self, Scanner, GEN_VALUE, PARAM_CHAR, TOKEN};
 
 /// What is wrong with a parameter list.
@@ -159,22 +160,13 @@ impl fmt::Display for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for param in &self.list {
             f.write_str(";")?;
-            text::write_clean(f, &param.name)?;
+            write_clean(f, &param.name)?;
             if let Some(value) = &param.value {
                 f.write_str("=")?;
-                text::write_clean(f, value)?;
+                write_clean(f, value)?;
             }
         }
         Ok(())
-    }
-}
-
-/// Displays a string as a `quoted-string`.
-pub(crate) struct Quoted<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        text::write_quoted(f, self.0)
     }
 }
 

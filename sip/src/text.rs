@@ -12,7 +12,6 @@
 //! [`Scanner`] sound without `unsafe`.
 
 use std::borrow::Cow;
-use std::fmt;
 
 /// A byte class: `true` at every byte value that belongs to the class.
 pub(crate) type Class = [bool; 256];
@@ -356,48 +355,6 @@ pub(crate) fn unquote(raw: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
-}
-
-/// Writes `s` as a `quoted-string`. CR and LF cannot be represented at all,
-/// so they become spaces; other control characters become quoted-pairs.
-pub(crate) fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    f.write_str("\"")?;
-    let mut plain_from = 0;
-    for (i, byte) in s.bytes().enumerate() {
-        let replacement = match byte {
-            b'\r' | b'\n' => " ",
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\t' => continue,
-            b if b < 0x20 || b == 0x7f => "",
-            _ => continue,
-        };
-        f.write_str(s.get(plain_from..i).unwrap_or(""))?;
-        if replacement.is_empty() {
-            // A control character other than HTAB: escape it as a quoted-pair.
-            write!(f, "\\{}", char::from(byte))?;
-        } else {
-            f.write_str(replacement)?;
-        }
-        plain_from = i + 1;
-    }
-    f.write_str(s.get(plain_from..).unwrap_or(""))?;
-    f.write_str("\"")
-}
-
-/// Writes `s` with CR and LF replaced by spaces, so a value set by code can
-/// never break the framing of the message it ends up in.
-pub(crate) fn write_clean(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    if !s.bytes().any(|b| b == b'\r' || b == b'\n') {
-        return f.write_str(s);
-    }
-    for (i, piece) in s.split(['\r', '\n']).enumerate() {
-        if i > 0 {
-            f.write_str(" ")?;
-        }
-        f.write_str(piece)?;
-    }
-    Ok(())
 }
 
 /// Items of a comma-separated list that cannot hold quotes or brackets

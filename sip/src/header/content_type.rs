@@ -68,7 +68,7 @@ impl FromStr for ContentType {
 
 impl fmt::Display for ContentType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::text::write_clean(f, &self.media_type)?;
+        crate::output::write_clean(f, &self.media_type)?;
         self.params.fmt(f)
     }
 }

@@ -32,6 +32,7 @@ pub(crate) use parse::{check_other_value, parse_content_length, parse_into};
 
 use crate::method::Method;
 use crate::params::ParamError;
+use crate::output::{write_clean, Clean};
 use crate::text;
 use crate::uri::UriError;
 use name::{classify, Kind, Name};
@@ -293,7 +294,7 @@ impl Header {
             Header::From(addr) | Header::To(addr) | Header::Route(addr) | Header::RecordRoute(addr) => {
                 write!(f, "{addr}")
             }
-            Header::CallId(id) => text::write_clean(f, id),
+            Header::CallId(id) => write_clean(f, id),
             Header::CSeq(cseq) => write!(f, "{cseq}"),
             Header::MaxForwards(hops) => write!(f, "{hops}"),
             Header::Contact(contact) => write!(f, "{contact}"),
@@ -307,7 +308,7 @@ impl Header {
                 list(f, &tags)
             }
             Header::Allow(methods) => list(f, methods),
-            Header::Other(other) => text::write_clean(f, &other.value),
+            Header::Other(other) => write_clean(f, &other.value),
         }
     }
 
@@ -347,19 +348,10 @@ impl From<ContentType> for Header {
     }
 }
 
-/// Displays a string with CR/LF neutralised.
-struct Clean<'a>(&'a str);
-
-impl fmt::Display for Clean<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        text::write_clean(f, self.0)
-    }
-}
-
 impl fmt::Display for Header {
     /// `Name: value`, without the CRLF.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        text::write_clean(f, self.name())?;
+        write_clean(f, self.name())?;
         f.write_str(": ")?;
         self.fmt_value(f)
     }

@@ -13,7 +13,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::HeaderError;
-use crate::params::{parse_header_params, Params, Quoted};
+use crate::output::Quoted;
+use crate::params::{parse_header_params, Params};
 use crate::text::{is_ws, unquote, Scanner, TOKEN};
 use crate::uri::Uri;
 

@@ -198,9 +198,9 @@ impl FromStr for Via {
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SIP/2.0/")?;
-        crate::text::write_clean(f, self.transport.as_str())?;
+        crate::output::write_clean(f, self.transport.as_str())?;
         f.write_str(" ")?;
-        crate::text::write_clean(f, &self.host)?;
+        crate::output::write_clean(f, &self.host)?;
         if let Some(port) = self.port {
             write!(f, ":{port}")?;
         }
