@@ -25,6 +25,25 @@
 //!
 //! No IO, no clock, no threads: time comes in as `now_ms` arguments and
 //! randomness from a seed. See [`Node`] for the driving order.
+//!
+//! # For drivers
+//! - Frames are [`encode_frame`] / `Node::handle_frame` (two-byte
+//!   [`PROTOCOL_VERSION`] then postcard); cap frames at
+//!   `Config::max_message_bytes`.
+//! - Send [`Node::hello`] first on every link you dial, and pass the
+//!   advertised address it names as `from` for that link's frames.
+//! - A transmit to an address with no link: dial it (queue a bounded number
+//!   of frames meanwhile); if the dial fails, drop the frames and call
+//!   `handle_link_down`. Same when an open link closes or errors.
+//!
+//! # Known limitations
+//! - Rings split by a partition longer than failure detection do not merge
+//!   again on their own (no ring-merge protocol); short partitions heal.
+//! - Under heavy random message loss (5 %) false suspicions send a few
+//!   percent of lookups to the owner's successor (a replica holder) until
+//!   they lapse; ring links over TCP do not lose single messages.
+//! - Many joins into the same gap are linked one per stabilize round, as in
+//!   Chord; a small ring flooded with joins converges slowly.
 
 pub mod addr;
 pub mod config;
