@@ -36,6 +36,7 @@ use crate::node::Node;
 use crate::rng::Rng;
 use crate::wire::{encode_frame, Message};
 
+pub use crate::rng::Rng;
 pub use check::RingOrder;
 pub use seed::{seed_from_env, SeedGuard};
 pub use workload::LookupStats;
