@@ -33,7 +33,6 @@ use crate::addr::{NodeAddr, NodeRef};
 use crate::config::Config;
 use crate::event::{Event, OpError, OpId, OpOutcome};
 use crate::node::Node;
-use crate::rng::Rng;
 use crate::wire::{encode_frame, Message};
 
 pub use crate::rng::Rng;
