@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SUPERNODE := target/release/supernode
 
 .PHONY: run test build wasm supernode cargo-test wasm-check browser-test \
-        tools-wasm tools-browser bench-sip-parse help
+        tools-wasm tools-browser bench-sip-parse bench-ring help
 
 help:
 	@echo "make run    build and start a super-node serving the call page on http://$(HOST):$(PORT)/"
@@ -78,3 +78,9 @@ test: cargo-test wasm-check browser-test
 
 bench-sip-parse:
 	$(CARGO) run --release -p sip --example bench_parse
+
+# Lookup hops (mean, p99) for N = 10 .. 10,000 in simulation, then put and
+# get operations per second on a 5-process loopback ring.
+bench-ring: supernode
+	$(CARGO) run --release -p chord --example bench_ring_sim
+	$(CARGO) run --release -p supernode --example bench_ring_ops

@@ -26,7 +26,13 @@ impl Proc {
     /// Starts a super-node with HTTP and ring on free loopback ports plus
     /// `extra` arguments, and waits until it serves.
     pub fn start(join: Option<&str>, extra: &[&str]) -> Proc {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_supernode"));
+        // Tests get the binary from cargo; the benchmark example takes the
+        // release build (or SUPERNODE_BIN).
+        let bin = std::env::var("SUPERNODE_BIN")
+            .ok()
+            .or(option_env!("CARGO_BIN_EXE_supernode").map(str::to_owned))
+            .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/supernode").to_owned());
+        let mut cmd = Command::new(bin);
         cmd.args(["--http-listen", "127.0.0.1:0", "--ring-listen", "127.0.0.1:0", "--www-dir", "www"]);
         if let Some(j) = join {
             cmd.args(["--join", j]);
@@ -153,5 +159,49 @@ where
     while !check().await {
         assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A kept-alive HTTP/1.1 connection, for load: one request at a time.
+pub struct HttpConn {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+    host: String,
+}
+
+impl HttpConn {
+    pub async fn connect(host: &str) -> std::io::Result<HttpConn> {
+        let s = tokio::net::TcpStream::connect(host).await?;
+        s.set_nodelay(true)?;
+        Ok(HttpConn { stream: tokio::io::BufReader::new(s), host: host.to_owned() })
+    }
+
+    /// Sends one request and reads the response (Content-Length framed).
+    pub async fn request(&mut self, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        use tokio::io::AsyncBufReadExt;
+        let head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n", self.host, body.len());
+        self.stream.get_mut().write_all(head.as_bytes()).await?;
+        self.stream.get_mut().write_all(body).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed mid-response"));
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = l.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).await?;
+        Ok((status, body))
     }
 }
