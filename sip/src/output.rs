@@ -13,22 +13,20 @@ use std::fmt;
 /// so they become spaces; other control characters become quoted-pairs.
 fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     f.write_str("\"")?;
+    // Runs of ordinary text are written as slices; only special bytes (all
+    // ASCII, so every slice boundary is a char boundary) are handled one by one.
     let mut plain_from = 0;
     for (i, byte) in s.bytes().enumerate() {
-        let replacement = match byte {
-            b'\r' | b'\n' => " ",
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\t' => continue,
-            b if b < 0x20 || b == 0x7f => "",
-            _ => continue,
-        };
+        let special = matches!(byte, b'\r' | b'\n' | b'"' | b'\\' | 0x7f) || (byte < 0x20 && byte != b'\t');
+        if !special {
+            continue;
+        }
         f.write_str(s.get(plain_from..i).unwrap_or(""))?;
-        if replacement.is_empty() {
-            // A control character other than HTAB: escape it as a quoted-pair.
-            write!(f, "\\{}", char::from(byte))?;
+        if byte == b'\r' || byte == b'\n' {
+            f.write_str(" ")?;
         } else {
-            f.write_str(replacement)?;
+            // `"`, `\` and control characters become quoted-pairs.
+            write!(f, "\\{}", char::from(byte))?;
         }
         plain_from = i + 1;
     }
