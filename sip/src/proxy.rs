@@ -3,6 +3,37 @@
 //! These are edits on [`Headers`] and [`Request`]; deciding *when* to make
 //! them (loose vs strict routing, which address to record-route) is the
 //! proxy's job.
+//!
+//! ```
+//! use sip::{parse_datagram, Limits, Message, NameAddr, Response, Transport, Via};
+//!
+//! let wire = b"INVITE sip:bob@example.org SIP/2.0\r\n\
+//!     Via: SIP/2.0/WSS a.invalid;branch=z9hG4bKa;rport\r\n\
+//!     Route: <sip:me.example.org;lr>\r\nMax-Forwards: 70\r\n\
+//!     From: <sip:alice@example.org>;tag=1\r\nTo: <sip:bob@example.org>\r\n\
+//!     Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+//! let Ok(Message::Request(mut invite)) = parse_datagram(wire, &Limits::default()) else { panic!() };
+//! // Stamp where it really came from, take our own Route off, count the hop.
+//! if let Some(via) = invite.headers.top_via_mut() {
+//!     via.set_received("198.51.100.7");
+//!     via.set_rport(50123);
+//! }
+//! invite.headers.pop_route();
+//! if let Err(too_many) = invite.decrement_max_forwards() {
+//!     let answer = Response::builder(&invite, too_many.status_code()).build();
+//!     # let _ = answer;
+//!     return Ok(());
+//! }
+//! invite.headers.prepend_record_route(NameAddr::new("sip:me.example.org;lr".parse()?));
+//! invite.headers.prepend_via(Via::new(Transport::Tcp, "me.example.org", None, "z9hG4bKme1"));
+//! let out = invite.to_bytes();
+//! let again = sip::Message::parse(&out)?;
+//! let vias: Vec<_> = again.headers().vias().map(|v| v.sent_by()).collect();
+//! assert_eq!(vias, ["me.example.org", "a.invalid"]);
+//! assert_eq!(again.headers().top_via().and_then(|v| v.branch()), Some("z9hG4bKme1"));
+//! assert_eq!(again.headers().max_forwards(), Some(69));
+//! # Ok::<(), sip::Error>(())
+//! ```
 
 use crate::header::{Header, NameAddr, Via};
 use crate::headers::Headers;
