@@ -49,6 +49,7 @@
 
 mod aor;
 mod builder;
+pub mod dialog;
 mod error;
 mod framing;
 mod header;
@@ -60,8 +61,10 @@ mod output;
 mod params;
 mod parse;
 mod proxy;
+pub mod reply;
 mod status;
 mod text;
+pub mod transaction;
 mod transaction_key;
 mod uri;
 

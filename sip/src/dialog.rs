@@ -1,0 +1,1 @@
+//! RFC 3261 §12 dialogs for user agents, sans-IO. (Being written.)
