@@ -19,6 +19,9 @@
 //! | `proxy` | prepend/remove Via, Record-Route, pop Route, Max-Forwards |
 //! | `aor` | [`Aor`]: canonical `user@host` and its SHA-1 ring key |
 //! | `transaction_key` | [`TransactionKey`]: top Via branch + sent-by + method |
+//! | `transaction/` | RFC 3261 §17 + RFC 6026 [`transaction::ClientTransaction`], [`transaction::ServerTransaction`], [`transaction::Timers`], [`transaction::cancel_for`] |
+//! | `reply` | [`reply::reply_to_unparsable`]: 400/413/505/513 for bytes that did not parse |
+//! | `uri_eq` | [`uri_eq`] (RFC 3261 §19.1.4) and [`uri_key`] for maps of contacts |
 //! | `text` | character classes and the scanner every parser uses |
 //! | `output` | quoting, and CR/LF scrubbing of every value written |
 //! | `error` | [`Error`], wrapping every module's error |
@@ -67,6 +70,7 @@ mod text;
 pub mod transaction;
 mod transaction_key;
 mod uri;
+mod uri_eq;
 
 pub use aor::{Aor, AorError, AorKey};
 pub use builder::{RequestBuilder, ResponseBuilder, DEFAULT_MAX_FORWARDS};
@@ -86,3 +90,4 @@ pub use proxy::ProxyError;
 pub use status::reason_phrase;
 pub use transaction_key::TransactionKey;
 pub use uri::{AbsoluteUri, SipUri, Uri, UriError, UriHeader};
+pub use uri_eq::{uri_eq, uri_key};
