@@ -1,27 +1,21 @@
 //! Browser peer: a SIP user agent compiled to WebAssembly.
 //!
 //! # Layout
-//! - [`transport`]: the SIP-over-WebSocket connection (RFC 7118) and its
-//!   browser callbacks.
+//! Sans-IO logic (no web-sys; time and randomness come in as arguments;
+//! tested natively with `cargo test -p peer-wasm`):
+//! - [`ua`]: the user agent: registration, calls, MESSAGE, client
+//!   transactions, on top of `sip` (messages, dialogs).
+//! - [`hosts`]: the host cache of super-nodes and the reconnect backoff.
+//! - [`sdp`]: the little read from SDP (which media an offer has).
 //!
-//! The page talks to this crate only through the exported [`Peer`] class;
-//! events reach the page through one JavaScript callback.
+//! Thin browser drivers (`web`, wasm32 only): the exported `Peer` class and
+//! its JavaScript events; the WebSocket, timer, RTCPeerConnection and
+//! getUserMedia, localStorage and `/api/hosts` glue. Every JS closure is
+//! owned by the struct it serves and dropped with it.
 
-use wasm_bindgen::prelude::*;
+pub mod hosts;
+pub mod sdp;
+pub mod ua;
 
-mod transport;
-
-pub use transport::Peer;
-
-/// Runs once when the module is instantiated.
-#[wasm_bindgen(start)]
-pub fn start() {
-    // Panics show a Rust message in the console instead of "unreachable".
-    console_error_panic_hook::set_once();
-}
-
-/// The crate version, so the page can show which build it runs.
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
-}
+#[cfg(target_arch = "wasm32")]
+mod web;
