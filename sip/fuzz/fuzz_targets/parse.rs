@@ -4,7 +4,8 @@
 //! - anything accepted serializes to bytes that parse back to the same
 //!   message and serialize to the same bytes (a fixed point);
 //! - a request that parses can be answered and proxied, and the results
-//!   serialize to messages that parse.
+//!   serialize to messages that parse;
+//! - `reply_to_unparsable` never panics and frames what it writes.
 //!
 //! Run: `cd sip/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse`
 
@@ -51,6 +52,10 @@ fn check(message: &Message) {
 
 fn check_request(request: &Request) {
     let _ = TransactionKey::for_request(request);
+    if let Some(uri) = request.uri.as_sip() {
+        assert!(sip::uri_eq(uri, uri), "a URI equals itself");
+        let _ = sip::uri_key(uri);
+    }
     let answer = Response::builder(request, 200).to_tag("fuzz").record_route_from(request).build();
     let wire = answer.to_bytes();
     assert!(parse_datagram(&wire, &relaxed()).is_ok(), "our answer does not parse:\n{}", String::from_utf8_lossy(&wire));
@@ -65,6 +70,9 @@ fn check_request(request: &Request) {
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default();
+    if let Some(reply) = sip::reply::reply_to_unparsable(data, 400, "Bad Request", "fuzz") {
+        assert!(reply.ends_with(b"\r\nContent-Length: 0\r\n\r\n"), "reply head is framed");
+    }
     if let Ok(message) = parse_datagram(data, &limits) {
         check(&message);
     }
