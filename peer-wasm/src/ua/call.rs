@@ -2,7 +2,8 @@
 //! and answers to an INVITE whose transaction is already over.
 
 use sip::dialog::{Dialog, DialogId};
-use sip::{Header, Method, NameAddr, Request, Response, Uri};
+use sip::transaction::cancel_for;
+use sip::{Method, Request, Response, Uri};
 
 use super::event::{CallHandle, CallPhase, Event, UaError};
 use super::txn::Purpose;
@@ -34,10 +35,9 @@ pub struct Call {
     /// Outgoing: a provisional response arrived, so CANCEL is allowed.
     pub provisional: bool,
     pub cancel: Cancel,
-    /// Incoming and answered: our 2xx (for a retransmitted INVITE).
-    pub final_response: Option<Response>,
+    /// Incoming: we sent the 2xx and wait for its ACK.
+    pub answered: bool,
     /// Incoming and answered: hang up if the ACK is not here by then.
-    /// Outgoing and cancelled: give up waiting for the 487 by then.
     pub deadline_ms: Option<u64>,
 }
 
@@ -52,7 +52,7 @@ impl Call {
             dialog: None,
             provisional: false,
             cancel: Cancel::No,
-            final_response: None,
+            answered: false,
             deadline_ms: None,
         }
     }
@@ -61,37 +61,9 @@ impl Call {
         self.deadline_ms
     }
 
-    /// The top Via branch of the INVITE.
-    pub fn invite_branch(&self) -> Option<&str> {
-        self.invite.as_ref()?.headers.top_via()?.branch()
-    }
-
     pub fn in_dialog(&self, id: &DialogId) -> bool {
         self.dialog.as_ref().is_some_and(|d| d.id() == id)
     }
-}
-
-/// A request built from the INVITE, as CANCEL (§9.1) and the ACK for a
-/// non-2xx (§17.1.1.3) are: same Request-URI, top Via, Route, From,
-/// Call-ID and CSeq number; `to` replaces To (the ACK takes the response's).
-pub fn from_invite(invite: &Request, method: Method, to: Option<&NameAddr>) -> Request {
-    let mut request = Request::new(method.clone(), invite.uri.clone());
-    let h = &invite.headers;
-    let out = &mut request.headers;
-    if let Some(via) = h.top_via() {
-        out.push(via.clone().into());
-    }
-    out.extend(h.routes().map(|r| Header::Route(Box::new(r.clone()))));
-    out.push(Header::MaxForwards(sip::DEFAULT_MAX_FORWARDS));
-    for header in h.iter() {
-        match header {
-            Header::From(_) | Header::CallId(_) => out.push(header.clone()),
-            Header::To(original) => out.push(Header::To(Box::new(to.unwrap_or(original).clone()))),
-            Header::CSeq(cseq) => out.push(Header::CSeq(sip::CSeq { seq: cseq.seq, method: method.clone() })),
-            _ => {}
-        }
-    }
-    request
 }
 
 impl UserAgent {
@@ -117,6 +89,7 @@ impl UserAgent {
             }
             CallPhase::Ended => {}
         }
+        self.pump(now_ms);
         Ok(())
     }
 
@@ -137,12 +110,13 @@ impl UserAgent {
     pub(super) fn send_cancel(&mut self, now_ms: u64, index: usize) {
         let c = &mut self.calls[index];
         let Some(invite) = &c.invite else { return };
-        let cancel = from_invite(invite, Method::Cancel, None);
+        let cancel = cancel_for(invite);
         c.cancel = Cancel::Sent;
-        // If the 487 never comes, stop waiting after a transaction's time.
-        c.deadline_ms = Some(now_ms + super::txn::TRANSACTION_TIMEOUT_MS);
-        self.txns.start(now_ms, &cancel, Purpose::Cancel(c.handle));
-        self.io.send(cancel);
+        // The INVITE transaction now gives up after 64·T1 without a final
+        // answer, which ends the call as 408.
+        self.txns.handle_cancel_sent(now_ms, invite);
+        let purpose = Purpose::Cancel(c.handle);
+        self.send_request(now_ms, cancel, purpose);
     }
 
     pub(super) fn send_bye(&mut self, now_ms: u64, index: usize) {
@@ -152,8 +126,8 @@ impl UserAgent {
         // Err is an exhausted CSeq space: nothing can be sent in this
         // dialog any more, and the peer's media times out on its own.
         if let Ok(bye) = dialog.request(Method::Bye, via) {
-            self.txns.start(now_ms, &bye, Purpose::Bye(c.handle));
-            self.io.send(bye);
+            let purpose = Purpose::Bye(c.handle);
+            self.send_request(now_ms, bye, purpose);
         }
     }
 
@@ -172,30 +146,25 @@ impl UserAgent {
         self.io.emit(Event::Call { call, phase, code, reason: reason.to_owned() });
     }
 
-    /// Calls past their deadline: an answered call whose ACK never came is
-    /// hung up (§13.3.1.4); a cancelled call whose 487 never came ends.
+    /// An answered call whose ACK never came is hung up (§13.3.1.4).
     pub(super) fn check_ack_timeouts(&mut self, now_ms: u64) {
-        let due: Vec<(usize, CallHandle, bool)> = self
+        let due: Vec<(usize, CallHandle)> = self
             .calls
             .iter()
             .enumerate()
             .filter(|(_, c)| c.deadline_ms.is_some_and(|d| d <= now_ms))
-            .map(|(i, c)| (i, c.handle, c.outgoing))
+            .map(|(i, c)| (i, c.handle))
             .collect();
         // Highest index first so earlier indices stay valid while removing.
-        for (index, call, outgoing) in due.into_iter().rev() {
-            if outgoing {
-                self.end_call(call, 487, "Request Terminated");
-            } else {
-                self.send_bye(now_ms, index);
-                self.end_call(call, 408, "no ACK");
-            }
+        for (index, call) in due.into_iter().rev() {
+            self.send_bye(now_ms, index);
+            self.end_call(call, 408, "no ACK");
         }
     }
 
-    /// A 2xx to an INVITE whose transaction is over: a retransmission
-    /// (ACK it again) or the answer of a second fork, or of a call we gave
-    /// up (ACK it, then BYE: §13.2.2.4).
+    /// A 2xx to an INVITE after the first: a retransmission (ACK it
+    /// again) or the answer of a second fork, or of a call we gave up (ACK
+    /// it, then BYE: §13.2.2.4). Other strays are dropped (RFC 6026 §7.2).
     pub(super) fn handle_stray_response(&mut self, now_ms: u64, response: &Response) {
         let is_invite_2xx = (200..300).contains(&response.status)
             && response.headers.cseq().is_some_and(|c| c.method == Method::Invite);
@@ -225,8 +194,7 @@ impl UserAgent {
         let Ok(mut dialog) = Dialog::new_uac(&pseudo_invite, response) else { return };
         self.io.send(dialog.ack(seq, self.local.via()));
         if let Ok(bye) = dialog.request(Method::Bye, self.local.via()) {
-            self.txns.start(now_ms, &bye, Purpose::Bye(0));
-            self.io.send(bye);
+            self.send_request(now_ms, bye, Purpose::Bye(0));
         }
     }
 }

@@ -4,7 +4,7 @@
 use sip::dialog::Dialog;
 use sip::{ContentType, Header, Method, NameAddr, Request, Response};
 
-use super::call::{from_invite, Call, Cancel};
+use super::call::{Call, Cancel};
 use super::event::{CallHandle, CallPhase, Event, UaError};
 use super::local::allow;
 use super::txn::Purpose;
@@ -40,6 +40,7 @@ impl UserAgent {
             self.end_call(call, 503, "not connected");
             return Ok(());
         }
+        let c = &self.calls[index];
         let mut invite = Request::builder(Method::Invite, c.target.clone())
             .via(self.local.via())
             .from(self.local.from())
@@ -54,10 +55,10 @@ impl UserAgent {
         if let Some(ua) = self.local.user_agent() {
             invite.headers.push(ua);
         }
-        self.txns.start(now_ms, &invite, Purpose::Invite(call));
-        self.io.send(invite.clone());
-        self.calls[index].invite = Some(invite);
+        self.calls[index].invite = Some(invite.clone());
+        self.send_request(now_ms, invite, Purpose::Invite(call));
         self.set_phase(index, CallPhase::Calling, 0, "");
+        self.pump(now_ms);
         Ok(())
     }
 
@@ -79,11 +80,11 @@ impl UserAgent {
                     self.set_phase(index, CallPhase::Ringing, response.status, &response.reason);
                 }
             }
+            // A further 2xx (retransmission or another fork) once answered.
+            200..=299 if self.calls[index].dialog.is_some() => self.handle_stray_response(now_ms, response),
             200..=299 => self.handle_invite_2xx(now_ms, index, response),
             _ => {
-                if let Some(invite) = &self.calls[index].invite {
-                    self.io.send(from_invite(invite, Method::Ack, response.headers.to()));
-                }
+                // The transaction has sent the ACK for this one (§17.1.1.3).
                 let reason = match (self.calls[index].cancel, response.status) {
                     (Cancel::Sent, 487) => "cancelled",
                     _ => &response.reason,

@@ -28,21 +28,21 @@ impl UserAgent {
         }
         let id = self.next_message;
         self.next_message += 1;
-        self.txns.start(now_ms, &request, Purpose::Message(id));
-        self.io.send(request);
+        self.send_request(now_ms, request, Purpose::Message(id));
+        self.pump(now_ms);
         Ok(id)
     }
 
-    pub(super) fn handle_message(&mut self, request: &Request) {
+    pub(super) fn handle_message(&mut self, now_ms: u64, request: &Request) {
         let is_text = request.headers.content_type().is_none_or(|ct| ct.media_type.starts_with("text/"));
         if !is_text {
             let accept = sip::Header::other("Accept", "text/plain").ok();
             let mut response = Response::builder(request, 415).build();
             response.headers.extend(accept);
-            self.io.send(response);
+            self.respond(now_ms, response);
             return;
         }
-        self.io.send(Response::builder(request, 200).build());
+        self.respond(now_ms, Response::builder(request, 200).build());
         let from = request.headers.from();
         self.io.emit(Event::Message {
             from: from.map(|f| f.uri.to_string()).unwrap_or_default(),

@@ -30,6 +30,7 @@ mod tests;
 
 use std::collections::VecDeque;
 
+use sip::transaction::ClientEvent;
 use sip::{Limits, Message, Method, Request, Response};
 
 pub use event::{CallHandle, CallPhase, Event, MessageHandle, RegistrationState, UaError};
@@ -38,7 +39,7 @@ pub use rng::Rng;
 use call_in::Call;
 use local::Local;
 use register::Registration;
-use txn::{ClientTxns, Purpose};
+use txn::{Incoming, Purpose, Txns};
 
 /// Most calls at once; one more INVITE gets 486 Busy Here.
 pub const MAX_CALLS: usize = 8;
@@ -97,7 +98,7 @@ pub struct UserAgent {
     config: Config,
     local: Local,
     io: Io,
-    txns: ClientTxns,
+    txns: Txns,
     registration: Registration,
     calls: Vec<Call>,
     next_call: CallHandle,
@@ -115,7 +116,7 @@ impl UserAgent {
             config,
             local,
             io: Io::default(),
-            txns: ClientTxns::default(),
+            txns: Txns::default(),
             registration,
             calls: Vec::new(),
             next_call: 1,
@@ -138,6 +139,7 @@ impl UserAgent {
     pub fn handle_connected(&mut self, now_ms: u64) {
         self.io.connected = true;
         self.refresh_registration(now_ms);
+        self.pump(now_ms);
     }
 
     /// The WebSocket closed. Requests in flight fail (their answers would
@@ -146,12 +148,8 @@ impl UserAgent {
     pub fn handle_disconnected(&mut self, now_ms: u64) {
         self.io.connected = false;
         self.io.transmits.clear();
-        for purpose in self.txns.drain() {
-            // The registration is handled below, without a "failed" blip.
-            if purpose != Purpose::Register {
-                self.fail_transaction(now_ms, purpose, 503, "Connection lost");
-            }
-        }
+        self.txns.handle_disconnected(now_ms);
+        self.pump(now_ms);
         self.registration_lost();
     }
 
@@ -160,20 +158,25 @@ impl UserAgent {
     pub fn handle_frame(&mut self, now_ms: u64, frame: &[u8]) {
         match sip::parse_datagram(frame, &self.limits) {
             Ok(Message::Request(request)) => self.handle_request(now_ms, request),
-            Ok(Message::Response(response)) => self.handle_response(now_ms, response),
+            Ok(Message::Response(response)) => {
+                if let Some(stray) = self.txns.handle_response(now_ms, response) {
+                    // A 2xx to an INVITE whose transaction is gone.
+                    self.handle_stray_response(now_ms, &stray);
+                }
+            }
             Err(_) => {}
         }
+        self.pump(now_ms);
     }
 
     /// Time passed: transaction timers, registration refresh, missing ACKs.
     pub fn handle_timeout(&mut self, now_ms: u64) {
-        for purpose in self.txns.handle_timeout(now_ms) {
-            self.fail_transaction(now_ms, purpose, 408, "Request Timeout");
-        }
+        self.txns.handle_timeout(now_ms);
         if self.registration.refresh_due(now_ms) {
             self.refresh_registration(now_ms);
         }
         self.check_ack_timeouts(now_ms);
+        self.pump(now_ms);
     }
 
     /// The next SIP message to send.
@@ -192,16 +195,47 @@ impl UserAgent {
         [self.txns.poll_timeout(), self.registration.poll_timeout(), calls].into_iter().flatten().min()
     }
 
-    fn handle_response(&mut self, now_ms: u64, response: Response) {
-        let Some(matched) = self.txns.handle_response(&response) else {
-            // Retransmitted or forked 2xx to an INVITE whose transaction is done.
-            self.handle_stray_response(now_ms, &response);
-            return;
-        };
-        match matched.purpose {
-            Purpose::Register if matched.finished => self.handle_register_response(now_ms, &response),
-            Purpose::Invite(call) => self.handle_invite_response(now_ms, call, &response),
-            Purpose::Message(id) if matched.finished => self.io.emit(Event::MessageStatus {
+    /// Moves what the transactions want to send to the WebSocket queue and
+    /// hands their events to the handlers, until neither has more (handlers
+    /// may start transactions: a CANCEL, a BYE, a REGISTER retry).
+    fn pump(&mut self, now_ms: u64) {
+        loop {
+            while let Some(message) = self.txns.poll_transmit() {
+                self.io.send(message);
+            }
+            let Some((purpose, event)) = self.txns.poll_event() else { return };
+            match event {
+                ClientEvent::Response(response) => self.handle_response(now_ms, purpose, &response),
+                ClientEvent::Timeout => self.fail_transaction(now_ms, purpose, 408, "Request Timeout"),
+                // A lost connection: the registration is redone on reconnect.
+                ClientEvent::TransportError if purpose == Purpose::Register => {}
+                ClientEvent::TransportError => self.fail_transaction(now_ms, purpose, 503, "Connection lost"),
+                ClientEvent::Terminated => {}
+            }
+        }
+    }
+
+    /// Starts a client transaction for a request we made (its first send
+    /// comes out of the next `pump`).
+    fn send_request(&mut self, now_ms: u64, request: Request, purpose: Purpose) {
+        self.txns
+            .start(now_ms, request, purpose)
+            .expect("our requests are never ACK and always carry an RFC 3261 branch from Local::via");
+    }
+
+    /// Sends a response through its server transaction (or statelessly).
+    fn respond(&mut self, now_ms: u64, response: Response) {
+        if let Some(stateless) = self.txns.respond(now_ms, response) {
+            self.io.send(stateless);
+        }
+    }
+
+    fn handle_response(&mut self, now_ms: u64, purpose: Purpose, response: &Response) {
+        let finished = response.status >= 200;
+        match purpose {
+            Purpose::Register if finished => self.handle_register_response(now_ms, response),
+            Purpose::Invite(call) => self.handle_invite_response(now_ms, call, response),
+            Purpose::Message(id) if finished => self.io.emit(Event::MessageStatus {
                 message: id,
                 code: response.status,
                 reason: response.reason.clone(),
@@ -224,32 +258,38 @@ impl UserAgent {
     }
 
     fn handle_request(&mut self, now_ms: u64, request: Request) {
+        let is_ack = request.method == Method::Ack;
         if request.check_mandatory().is_err() {
             // Without Via, From, To, Call-ID and CSeq there is no one to
             // answer; with them the 400 goes back the Via path.
-            if request.headers.top_via().is_some() && request.method != Method::Ack {
+            if request.headers.top_via().is_some() && !is_ack {
                 self.io.send(Response::builder(&request, 400).build());
             }
             return;
         }
-        if let Some(tag) = request.headers.require().find(|t| *t != "outbound") {
-            if request.method != Method::Ack {
-                let unsupported = sip::Header::Unsupported(vec![tag.to_owned()]);
-                self.io.send(Response::builder(&request, 420).header(unsupported).build());
+        match self.txns.handle_request(now_ms, &request) {
+            Incoming::Absorbed => return,
+            Incoming::AckForTu => return self.handle_ack(&request),
+            Incoming::NoBranch => {
+                let reason = "Missing RFC 3261 branch";
+                return self.io.send(Response::builder(&request, 400).reason(reason).build());
             }
-            return;
+            Incoming::New => {}
+        }
+        if let Some(tag) = request.headers.require().find(|t| *t != "outbound") {
+            let unsupported = sip::Header::Unsupported(vec![tag.to_owned()]);
+            return self.respond(now_ms, Response::builder(&request, 420).header(unsupported).build());
         }
         match request.method {
             Method::Invite => self.handle_invite(now_ms, request),
-            Method::Ack => self.handle_ack(&request),
-            Method::Cancel => self.handle_cancel(&request),
-            Method::Bye => self.handle_bye(&request),
-            Method::Message => self.handle_message(&request),
+            Method::Cancel => self.handle_cancel(now_ms, &request),
+            Method::Bye => self.handle_bye(now_ms, &request),
+            Method::Message => self.handle_message(now_ms, &request),
             Method::Options | Method::Info => {
-                let ok = Response::builder(&request, 200).header(local::allow());
-                self.io.send(ok.build());
+                let ok = Response::builder(&request, 200).header(local::allow()).build();
+                self.respond(now_ms, ok);
             }
-            _ => self.io.send(Response::builder(&request, 405).header(local::allow()).build()),
+            _ => self.respond(now_ms, Response::builder(&request, 405).header(local::allow()).build()),
         }
     }
 

@@ -69,6 +69,7 @@ impl UserAgent {
         self.registration.wanted = true;
         self.registration.failures = 0;
         self.refresh_registration(now_ms);
+        self.pump(now_ms);
         Ok(())
     }
 
@@ -78,6 +79,7 @@ impl UserAgent {
         self.registration.refresh_at_ms = None;
         if was && self.io.connected {
             self.send_register(now_ms, 0);
+            self.pump(now_ms);
         }
     }
 
@@ -109,8 +111,7 @@ impl UserAgent {
         if let Some(ua) = self.local.user_agent() {
             request.headers.push(ua);
         }
-        self.txns.start(now_ms, &request, Purpose::Register);
-        self.io.send(request);
+        self.send_request(now_ms, request, Purpose::Register);
     }
 
     pub(super) fn handle_register_response(&mut self, now_ms: u64, response: &Response) {

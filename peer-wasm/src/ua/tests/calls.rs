@@ -232,3 +232,23 @@ fn bad_input_is_answered_not_fatal() {
     assert_eq!(statuses, [481, 405, 488]);
     assert!(std::iter::from_fn(|| net.uas[0].poll_event()).next().is_none());
 }
+
+#[test]
+fn retransmitted_invite_is_absorbed() {
+    let mut net = Net::registered();
+    let (_, _) = ring(&mut net);
+    let invite_at_bob = net.sent_requests(0, &Method::Invite)[0].clone();
+    // The proxy's copy is what bob saw; replay it as a retransmission.
+    let mut replay = invite_at_bob;
+    let branch = format!("z9hG4bKproxy{}", replay.headers.top_via().and_then(|v| v.branch()).unwrap_or(""));
+    replay.headers.prepend_record_route(sip::NameAddr::new(format!("sip:{PROXY_HOST};lr").parse().expect("valid")));
+    replay.headers.prepend_via(sip::Via::new(sip::Transport::Ws, PROXY_HOST, None, &branch));
+    replay.uri = net.uas[1].contact_uri().parse().expect("valid");
+    let before = net.sent_responses(1).len();
+    net.uas[1].handle_frame(net.now_ms, replay.to_string().as_bytes());
+    let again: Vec<String> = std::iter::from_fn(|| net.uas[1].poll_transmit()).collect();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].starts_with("SIP/2.0 180 Ringing"), "{}", again[0]);
+    assert!(net.uas[1].poll_event().is_none(), "no second incoming call");
+    assert_eq!(net.sent_responses(1).len(), before);
+}
