@@ -168,12 +168,12 @@ fn run(seed: u64, loss_pct: u64, final_status: u16, answer_after_ms: u64) -> Out
                         ServerRequestOutcome::AckForTu => out.callee_got_2xx_ack = true,
                         _ => {}
                     },
-                    None if req.method == Method::Ack => {
-                        if TransactionKey::for_request(&req) != Some(key.clone()) {
-                            out.callee_got_2xx_ack = true;
-                            ok_retransmit = None;
-                        }
+                    // An ACK with its own branch acknowledges the 2xx.
+                    None if req.method == Method::Ack && TransactionKey::for_request(&req) != Some(key.clone()) => {
+                        out.callee_got_2xx_ack = true;
+                        ok_retransmit = None;
                     }
+                    None if req.method == Method::Ack => {}
                     None if !callee_started => {
                         callee_started = true;
                         let mut txn = ServerTransaction::new(now, &req, false, timers).expect("valid");

@@ -233,11 +233,10 @@ impl ServerTransaction {
         if TransactionKey::for_response(&response).as_ref() != Some(&self.key) {
             return Err(TxnError::WrongTransaction);
         }
-        let allowed = match (self.invite, self.state, status) {
-            (true, Proceeding, _) | (true, Accepted, 200..=299) => true,
-            (false, Trying | Proceeding, _) => true,
-            _ => false,
-        };
+        let allowed = matches!(
+            (self.invite, self.state, status),
+            (true, Proceeding, _) | (true, Accepted, 200..=299) | (false, Trying | Proceeding, _)
+        );
         if !allowed {
             return Err(TxnError::NotAllowed { state: self.state, status });
         }

@@ -116,7 +116,7 @@ fn invite_non_2xx_over_udp_acks_and_absorbs_until_timer_d() {
     // Retransmissions of the final response: the ACK again, nothing for the TU.
     txn.handle_response(1200, busy.clone());
     txn.handle_response(1300, response(&invite, 180));
-    assert_eq!(drain(|| txn.poll_transmit()), [ack.clone()]);
+    assert_eq!(drain(|| txn.poll_transmit()), std::slice::from_ref(ack));
     assert!(events(&mut txn).is_empty());
     // Timer D: 32 s on UDP.
     assert_eq!(txn.poll_timeout(), Some(200 + 32_000));
