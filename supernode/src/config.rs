@@ -61,6 +61,37 @@ pub struct Config {
     #[arg(long, env = "SUPERNODE_ENABLE_STORE_API")]
     pub enable_store_api: bool,
 
+    /// Address for SIP over UDP and TCP (RFC 3261), the same port for both.
+    /// Port 0 picks a free port (TCP then takes the same number).
+    #[arg(long, env = "SUPERNODE_SIP_LISTEN", default_value = "127.0.0.1:5060")]
+    pub sip_listen: SocketAddr,
+
+    /// Public base URL of this node's HTTP server, as browsers should reach
+    /// it (shared with other super-nodes for the browsers' host cache);
+    /// defaults to `http://<http-listen>` with the port actually bound.
+    #[arg(long, env = "SUPERNODE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// RFC 3261 timer C: how long a forwarded INVITE may go unanswered, ms.
+    #[arg(long, env = "SUPERNODE_TIMER_C_MS", default_value_t = 180_000)]
+    pub timer_c_ms: u64,
+
+    /// Shortest registration accepted (423 Interval Too Brief below it).
+    #[arg(long, env = "SUPERNODE_MIN_EXPIRES_SECS", default_value_t = 60)]
+    pub min_expires_secs: u32,
+
+    /// Contacts one address of record may register.
+    #[arg(long, env = "SUPERNODE_MAX_BINDINGS_PER_AOR", default_value_t = 16)]
+    pub max_bindings_per_aor: usize,
+
+    /// MESSAGEs kept for an address with no binding (486 past it).
+    #[arg(long, env = "SUPERNODE_MAX_QUEUED_MESSAGES_PER_AOR", default_value_t = 32)]
+    pub max_queued_messages_per_aor: usize,
+
+    /// Most SIP TCP connections open at once.
+    #[arg(long, env = "SUPERNODE_MAX_SIP_TCP_CONNECTIONS", default_value_t = 10_000)]
+    pub max_sip_tcp_connections: usize,
+
     /// Largest SIP message accepted on any transport, in bytes.
     #[arg(long, env = "SUPERNODE_MAX_SIP_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_sip_message_bytes: usize,
@@ -75,6 +106,19 @@ pub struct Config {
 }
 
 impl Config {
+    /// The registrar and proxy configuration these options describe.
+    pub fn sip_core(&self) -> crate::sipcore::CoreConfig {
+        let limits = sip::Limits { max_message_bytes: self.max_sip_message_bytes, ..sip::Limits::default() };
+        crate::sipcore::CoreConfig {
+            min_expires_secs: self.min_expires_secs,
+            max_bindings_per_aor: self.max_bindings_per_aor,
+            max_queued_messages_per_aor: self.max_queued_messages_per_aor,
+            timer_c_ms: self.timer_c_ms,
+            limits,
+            ..crate::sipcore::CoreConfig::default()
+        }
+    }
+
     /// The Chord configuration these options describe.
     pub fn chord(&self) -> chord::Config {
         chord::Config {

@@ -11,7 +11,10 @@ use tokio::sync::mpsc;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::ring::links::{LinkConfig, Links};
-use crate::ring::{payload, Driver, RingPayload};
+use crate::ring::{payload, Driver, RingPayload, RingSip};
+use crate::sip_driver::{self, SipInput};
+use crate::sipcore::{Flow, Local, SipCore};
+use crate::{hosts, sip_tcp, sip_udp};
 
 /// Why the super-node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -76,30 +79,57 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let serving = links.clone();
     tokio::spawn(async move { serving.serve(ring_listener).await });
 
-    let (sip_tx, mut sip_rx) = mpsc::channel::<(NodeAddr, Vec<u8>)>(SIP_RELAY_QUEUE_LEN);
-    let (driver, ring) = Driver::new(node, links.clone(), link_rx, sip_tx);
+    let (ring_sip_tx, mut ring_sip_rx) = mpsc::channel::<RingSip>(SIP_RELAY_QUEUE_LEN);
+    let (driver, ring) = Driver::new(node, links.clone(), link_rx, ring_sip_tx);
     tracing::info!("ring member {} id {id} ({})", addr, if join.is_some() { "joining" } else { "new ring" });
     tokio::spawn(driver.run(join));
-    // Until the SIP core is wired in, relayed SIP has no consumer.
-    tokio::spawn(async move {
-        while let Some((from, bytes)) = sip_rx.recv().await {
-            tracing::warn!("dropping {} bytes of relayed SIP from {from}: no SIP core", bytes.len());
-        }
-    });
 
+    // SIP listeners: UDP first (port 0 picks one), then TCP on the same port.
+    let udp = tokio::net::UdpSocket::bind(config.sip_listen)
+        .await
+        .map_err(|source| StartError::Bind { what: "SIP UDP socket", addr: config.sip_listen, source })?;
+    let udp_local = udp.local_addr().map_err(StartError::Http)?;
+    let tcp = TcpListener::bind(udp_local)
+        .await
+        .map_err(|source| StartError::Bind { what: "SIP TCP listener", addr: udp_local, source })?;
     let http_listener = TcpListener::bind(config.http_listen)
         .await
         .map_err(|source| StartError::Bind { what: "HTTP listener", addr: config.http_listen, source })?;
     let http_local = http_listener.local_addr().map_err(StartError::Http)?;
+
+    let local = Local::new(Some(udp_local), Some(udp_local), http_local, addr.as_str());
+    let core = SipCore::new(config.sip_core(), local, rand::random());
+    let (sip, sip_inputs) = sip_driver::channel();
+    let udp = Arc::new(udp);
+    tokio::spawn(sip_driver::run(core, sip_inputs, sip.clone(), ring.clone(), Some(udp.clone())));
+    tokio::spawn(sip_udp::serve(udp, sip.clone(), config.max_sip_message_bytes));
+    let limits = config.sip_core().limits;
+    tokio::spawn(sip_tcp::serve(tcp, sip.clone(), limits, config.max_sip_tcp_connections));
+    let relay = sip.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = ring_sip_rx.recv().await {
+            let input = match ev {
+                RingSip::Message { from, bytes } => SipInput::Datagram { flow: Flow::Ring(from.as_str().to_owned()), bytes },
+                RingSip::LinkDown { addr } => SipInput::RingDown { addr },
+            };
+            if !relay.send(input).await {
+                break;
+            }
+        }
+    });
+    tracing::info!("SIP over UDP and TCP at {udp_local}");
     tracing::info!(
         "serving http://{http_local}/ (www dir {}), SIP over WebSocket at ws://{http_local}/sip",
         config.www_dir.display()
     );
-    let state = AppState::new(config.clone(), ring.clone());
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{http_local}"));
+    tokio::spawn(hosts::advertise(ring.clone(), public_url));
+    let state = AppState::new(config.clone(), ring.clone(), sip.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let http_task = tokio::spawn(async move {
         let mut stop_rx = stop_rx;
-        axum::serve(http_listener, http::router(state))
+        let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(http_listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stop_rx.wait_for(|s| *s).await;
             })
@@ -108,6 +138,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 
     let signal = wait_for_stop_signal().await;
     tracing::info!("{signal}: leaving the ring");
+    hosts::withdraw(&ring).await;
     match tokio::time::timeout(LEAVE_DEADLINE, ring.leave()).await {
         Ok(Ok(report)) => tracing::info!(
             "hand-off done: {} records, acknowledged {}",

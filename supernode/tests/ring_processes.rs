@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{eventually, http, ring_status, Proc};
+use common::{converged, eventually, http, ring_status, Proc};
 use tokio::sync::Semaphore;
 
 const VALUES: usize = 1_000;
@@ -17,23 +17,6 @@ const ARGS: &[&str] = &["--enable-store-api", "--stabilize-interval-ms", "500", 
 
 fn start(join: Option<&str>) -> Proc {
     Proc::start(join, ARGS)
-}
-
-/// Every live node's first successor is the next live id and its
-/// predecessor the previous one.
-async fn converged(nodes: &[Proc]) -> bool {
-    let mut ids: Vec<&str> = nodes.iter().map(|p| p.id.as_str()).collect();
-    ids.sort_unstable();
-    for p in nodes {
-        let s = ring_status(&p.http).await;
-        let i = ids.iter().position(|id| *id == p.id).expect("node is in the list");
-        let next = ids[(i + 1) % ids.len()];
-        let prev = ids[(i + ids.len() - 1) % ids.len()];
-        if s["successors"][0]["id"] != next || s["predecessor"]["id"] != prev {
-            return false;
-        }
-    }
-    true
 }
 
 /// Writes key k{i} through the nodes in turn, 16 at a time.

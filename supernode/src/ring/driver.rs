@@ -13,6 +13,15 @@ use tokio::time::Instant;
 use super::links::{LinkCounters, LinkEvent, LinkStatus, Links, SendError};
 use super::payload::RingPayload;
 
+/// What the ring side tells the SIP side.
+#[derive(Debug)]
+pub enum RingSip {
+    /// A SIP message relayed by the super-node at `from`.
+    Message { from: NodeAddr, bytes: Vec<u8> },
+    /// The link to `addr` went down: SIP sent there may be lost.
+    LinkDown { addr: String },
+}
+
 /// Result of a ring operation, with the lookup hops it took.
 pub type OpReply = Result<(OpOutcome, u8), OpError>;
 
@@ -131,8 +140,8 @@ pub struct Driver {
     links: Links<RingPayload>,
     commands: mpsc::Receiver<Command>,
     link_events: mpsc::Receiver<LinkEvent<RingPayload>>,
-    /// Relayed SIP goes here: (sending super-node, bytes).
-    sip_out: mpsc::Sender<(NodeAddr, Vec<u8>)>,
+    /// Relayed SIP and link failures go here.
+    sip_out: mpsc::Sender<RingSip>,
     epoch: Instant,
     pending: HashMap<OpId, oneshot::Sender<OpReply>>,
     leave_waiters: Vec<oneshot::Sender<LeaveReport>>,
@@ -148,7 +157,7 @@ impl Driver {
         node: Node,
         links: Links<RingPayload>,
         link_events: mpsc::Receiver<LinkEvent<RingPayload>>,
-        sip_out: mpsc::Sender<(NodeAddr, Vec<u8>)>,
+        sip_out: mpsc::Sender<RingSip>,
     ) -> (Driver, RingHandle) {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE_LEN);
         let handle = RingHandle { commands: tx, links: links.clone(), me: node.me().clone() };
@@ -227,15 +236,17 @@ impl Driver {
                     RingPayload::Chord(msg) => self.node.handle_message(now, &from, msg),
                     RingPayload::Sip(bytes) => {
                         // Waiting here pushes back on the link, like TCP would.
-                        let _ = self.sip_out.send((from, bytes)).await;
+                        let _ = self.sip_out.send(RingSip::Message { from, bytes }).await;
                     }
                 }
             }
             LinkEvent::Down { addr, reason } => {
                 tracing::debug!("ring link to {addr} down: {reason}");
-                if let Ok(addr) = NodeAddr::new(addr) {
-                    self.node.handle_link_down(now, &addr);
+                if let Ok(node_addr) = NodeAddr::new(addr.clone()) {
+                    self.node.handle_link_down(now, &node_addr);
                 }
+                // Not waiting: a full SIP queue must not stall the ring.
+                let _ = self.sip_out.try_send(RingSip::LinkDown { addr });
             }
         }
     }

@@ -6,5 +6,5 @@ pub mod frame;
 pub mod links;
 pub mod payload;
 
-pub use driver::{Driver, LeaveReport, OpReply, RingError, RingHandle, RingReport};
+pub use driver::{Driver, LeaveReport, OpReply, RingError, RingHandle, RingReport, RingSip};
 pub use payload::RingPayload;

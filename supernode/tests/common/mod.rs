@@ -19,6 +19,8 @@ pub struct Proc {
     pub ring: String,
     /// Its ring id (40 hex digits).
     pub id: String,
+    /// `127.0.0.1:port` of SIP over UDP and TCP.
+    pub sip: String,
     pub logs: Arc<Mutex<Vec<String>>>,
 }
 
@@ -33,7 +35,7 @@ impl Proc {
             .or(option_env!("CARGO_BIN_EXE_supernode").map(str::to_owned))
             .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/supernode").to_owned());
         let mut cmd = Command::new(bin);
-        cmd.args(["--http-listen", "127.0.0.1:0", "--ring-listen", "127.0.0.1:0", "--www-dir", "www"]);
+        cmd.args(["--http-listen", "127.0.0.1:0", "--ring-listen", "127.0.0.1:0", "--sip-listen", "127.0.0.1:0", "--www-dir", "www"]);
         if let Some(j) = join {
             cmd.args(["--join", j]);
         }
@@ -54,9 +56,9 @@ impl Proc {
                 sink.lock().expect("log lock").push(line);
             }
         });
-        let (mut http, mut ring, mut id) = (None, None, None);
+        let (mut http, mut ring, mut id, mut sip) = (None, None, None, None);
         let deadline = Instant::now() + Duration::from_secs(15);
-        while http.is_none() || ring.is_none() {
+        while http.is_none() || ring.is_none() || sip.is_none() {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("supernode announced its addresses in time");
@@ -64,6 +66,9 @@ impl Proc {
                 let mut words = rest.split_whitespace();
                 ring = words.next().map(str::to_owned);
                 id = words.nth(1).map(str::to_owned);
+            }
+            if let Some(rest) = line.split("SIP over UDP and TCP at ").nth(1) {
+                sip = rest.split_whitespace().next().map(str::to_owned);
             }
             if let Some(rest) = line.split("serving http://").nth(1) {
                 http = rest.split('/').next().map(str::to_owned);
@@ -74,6 +79,7 @@ impl Proc {
             http: http.expect("loop ends with http set"),
             ring: ring.expect("loop ends with ring set"),
             id: id.expect("ring line carries the id"),
+            sip: sip.expect("loop ends with sip set"),
             logs,
         }
     }
@@ -204,4 +210,32 @@ impl HttpConn {
         self.stream.read_exact(&mut body).await?;
         Ok((status, body))
     }
+}
+
+/// Every node's first successor is the next id and its predecessor the
+/// previous one.
+pub async fn converged(nodes: &[Proc]) -> bool {
+    let mut ids: Vec<&str> = nodes.iter().map(|p| p.id.as_str()).collect();
+    ids.sort_unstable();
+    for p in nodes {
+        let s = ring_status(&p.http).await;
+        let i = ids.iter().position(|id| *id == p.id).expect("node is in the list");
+        let next = ids[(i + 1) % ids.len()];
+        let prev = ids[(i + ids.len() - 1) % ids.len()];
+        if s["successors"][0]["id"] != next || s["predecessor"]["id"] != prev {
+            return false;
+        }
+    }
+    true
+}
+
+/// Starts `n` super-nodes joined into one ring and waits until it converged.
+pub async fn start_ring(n: usize, extra: &[&str]) -> Vec<Proc> {
+    let mut nodes = vec![Proc::start(None, extra)];
+    for _ in 1..n {
+        let join = nodes[0].ring.clone();
+        nodes.push(Proc::start(Some(&join), extra));
+    }
+    eventually(Duration::from_secs(30), "ring to converge", || converged(&nodes)).await;
+    nodes
 }
