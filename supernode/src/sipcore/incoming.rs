@@ -11,6 +11,7 @@
 //!   INVITE transaction is absorbed there; other ACKs (to 2xx) and every
 //!   new request are routed.
 
+use sip::transaction::ServerRequestOutcome;
 use sip::{Message, Method, ParseError, Request, Response, TransactionKey};
 
 use super::{Flow, SipCore};
@@ -81,9 +82,15 @@ impl SipCore {
             return;
         };
         if req.method == Method::Ack {
-            match self.txns.server_by_key(&key) {
-                Some(id) => self.server_request(now_ms, id, &req),
-                None => self.forward_ack(now_ms, flow, req),
+            // An ACK for a non-2xx ends at its INVITE transaction; one for a
+            // 2xx (its own branch, or one the transaction hands back) goes
+            // on along the dialog's route.
+            let absorbed = match self.txns.server_by_key(&key) {
+                Some(id) => self.server_request(now_ms, id, &req) == Some(ServerRequestOutcome::Ack),
+                None => false,
+            };
+            if !absorbed {
+                self.forward_ack(now_ms, flow, req);
             }
             return;
         }

@@ -38,6 +38,9 @@ mod stats;
 pub mod timers;
 mod txns;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{HashMap, VecDeque};
 
 use chord::{Id, OpError, OpOutcome};

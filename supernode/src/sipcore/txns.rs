@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use sip::transaction::{ClientEvent, ClientTransaction, ServerEvent, ServerTransaction};
+use sip::transaction::{ClientEvent, ClientTransaction, ServerEvent, ServerRequestOutcome, ServerTransaction};
 use sip::{Request, Response, TransactionKey};
 
 use super::{Flow, SipCore, TimerKey};
@@ -168,11 +168,10 @@ impl SipCore {
     }
 
     /// A retransmission or ACK for an existing server transaction.
-    pub(super) fn server_request(&mut self, now_ms: u64, server: u64, req: &Request) {
-        if let Some(entry) = self.txns.server_mut(server) {
-            let _ = entry.txn.handle_request(now_ms, req);
-        }
+    pub(super) fn server_request(&mut self, now_ms: u64, server: u64, req: &Request) -> Option<ServerRequestOutcome> {
+        let outcome = self.txns.server_mut(server).map(|entry| entry.txn.handle_request(now_ms, req));
         self.drive_server(now_ms, server);
+        outcome
     }
 
     pub(super) fn server_timeout(&mut self, now_ms: u64, server: u64) {

@@ -1,0 +1,415 @@
+//! Deterministic tests of the core: a virtual clock, an in-memory store
+//! with the ring's version and tombstone rules, and flows that are plain
+//! values. No sockets, no tokio.
+
+use std::collections::BTreeMap;
+
+use chord::{Id, NodeAddr, NodeRef, OpError, OpOutcome, Value};
+use sip::dialog::Dialog;
+use sip::{Header, Message, Method, Request, Response};
+
+use super::*;
+
+const RING_X: &str = "ws://127.0.0.1:7999";
+
+/// One stored slot: value (None = tombstone), version.
+type Slot = (Option<Vec<u8>>, u64);
+
+struct Harness {
+    core: SipCore,
+    now_ms: u64,
+    store: BTreeMap<(Id, Vec<u8>), Slot>,
+    /// Make every store operation fail with this error.
+    store_error: Option<OpError>,
+    store_writes: usize,
+    out: Vec<(Flow, Message)>,
+}
+
+fn me() -> NodeRef {
+    NodeRef { id: Id::ZERO, addr: NodeAddr::new("ws://127.0.0.1:7000").expect("addr") }
+}
+
+impl Harness {
+    fn new(cfg: CoreConfig) -> Harness {
+        let local = Local::new(
+            Some("127.0.0.1:5060".parse().expect("addr")),
+            Some("127.0.0.1:5060".parse().expect("addr")),
+            "127.0.0.1:8080".parse().expect("addr"),
+            "ws://127.0.0.1:7000",
+        );
+        Harness { core: SipCore::new(cfg, local, 42), now_ms: 1_000, store: BTreeMap::new(), store_error: None, store_writes: 0, out: Vec::new() }
+    }
+
+    fn conn(&mut self, id: u64) -> Flow {
+        self.core.handle_conn_opened(id, ConnKind::Ws);
+        Flow::Conn(id)
+    }
+
+    fn apply(&mut self, op: StoreOp) -> Result<OpOutcome, OpError> {
+        if let Some(e) = &self.store_error {
+            return Err(e.clone());
+        }
+        match op {
+            StoreOp::Get { key, prefix } => {
+                let values = self
+                    .store
+                    .iter()
+                    .filter(|((k, sk), (v, _))| *k == key && sk.starts_with(&prefix) && v.is_some())
+                    .map(|((_, sk), (v, ver))| Value { sub_key: sk.clone(), version: *ver, ttl_ms: 60_000, value: v.clone().unwrap_or_default() })
+                    .collect();
+                Ok(OpOutcome::Got { from: me(), values })
+            }
+            StoreOp::Put { key, sub_key, value, version, .. } => self.write(key, sub_key, Some(value), version),
+            StoreOp::Delete { key, sub_key, version, .. } => self.write(key, sub_key, None, version),
+        }
+    }
+
+    fn write(&mut self, key: Id, sub_key: Vec<u8>, value: Option<Vec<u8>>, version: u64) -> Result<OpOutcome, OpError> {
+        self.store_writes += 1;
+        if let Some((_, current)) = self.store.get(&(key, sub_key.clone())) {
+            if *current >= version {
+                return Err(OpError::Stale { current_version: *current });
+            }
+        }
+        self.store.insert((key, sub_key), (value, version));
+        Ok(OpOutcome::Stored { stored_at: me() })
+    }
+
+    /// Runs store operations and collects transmits until quiet.
+    fn pump(&mut self) {
+        loop {
+            let mut busy = false;
+            while let Some(req) = self.core.poll_store() {
+                busy = true;
+                let result = self.apply(req.op);
+                self.core.handle_store_result(self.now_ms, req.id, result);
+            }
+            while let Some(t) = self.core.poll_transmit() {
+                busy = true;
+                let msg = sip::parse_datagram(&t.bytes, &sip::Limits::default()).expect("the core sends parsable SIP");
+                self.out.push((t.flow, msg));
+            }
+            if !busy {
+                break;
+            }
+        }
+    }
+
+    fn input(&mut self, flow: &Flow, msg: impl Into<Message>) {
+        let bytes = msg.into().to_bytes();
+        self.core.handle_datagram(self.now_ms, flow.clone(), &bytes);
+        self.pump();
+    }
+
+    fn advance(&mut self, ms: u64) {
+        let until = self.now_ms + ms;
+        while let Some(t) = self.core.poll_timeout().filter(|t| *t <= until) {
+            self.now_ms = t.max(self.now_ms);
+            self.core.handle_timeout(self.now_ms);
+            self.pump();
+        }
+        self.now_ms = until;
+    }
+
+    /// Everything sent to `flow` since the last call, in order.
+    fn take(&mut self, flow: &Flow) -> Vec<Message> {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.out).into_iter().partition(|(f, _)| f == flow);
+        self.out = rest;
+        mine.into_iter().map(|(_, m)| m).collect()
+    }
+
+    fn responses(&mut self, flow: &Flow) -> Vec<u16> {
+        self.take(flow).into_iter().filter_map(|m| m.as_response().map(|r| r.status)).collect()
+    }
+
+    /// The one request of `method` sent to `flow` (others are dropped).
+    fn request_to(&mut self, flow: &Flow, method: Method) -> Request {
+        let mut found: Vec<Request> = self.take(flow).into_iter().filter_map(|m| match m {
+            Message::Request(r) if r.method == method => Some(r),
+            _ => None,
+        }).collect();
+        assert_eq!(found.len(), 1, "expected one {method} to {flow}");
+        found.remove(0)
+    }
+}
+
+struct Ua {
+    user: &'static str,
+    n: u32,
+}
+
+impl Ua {
+    fn req(&mut self, method: Method, to_user: &str) -> Request {
+        self.n += 1;
+        let to = sip::Uri::sip(Some(to_user), "example.org");
+        let uri = if method == Method::Register { sip::Uri::sip(None, "example.org") } else { to.clone() };
+        Request::builder(method, uri)
+            .via(sip::Via::new(sip::Transport::Ws, format!("{}.invalid", self.user), None, &sip::rfc3261_branch(&format!("{}{}", self.user, self.n))))
+            .from(sip::NameAddr::new(sip::Uri::sip(Some(self.user), "example.org")).with_tag(&format!("t{}", self.n)))
+            .to(sip::NameAddr::new(to))
+            .call_id(format!("{}-call-{}", self.user, self.n))
+            .cseq(self.n)
+            .contact(sip::Contact::Addr(sip::NameAddr::new(format!("sip:{}@{}.invalid;transport=ws", self.user, self.user).parse().expect("uri"))))
+            .build()
+    }
+
+    fn register(&mut self, expires: u32) -> Request {
+        let mut r = self.req(Method::Register, self.user);
+        r.headers.push(Header::Expires(expires));
+        r
+    }
+
+    fn answer(req: &Request, status: u16, tag: &str) -> Response {
+        let mut b = Response::builder(req, status).to_tag(tag).record_route_from(req);
+        if status == 200 && req.method == Method::Invite {
+            b = b.contact(sip::Contact::Addr(sip::NameAddr::new("sip:callee@callee.invalid;transport=ws".parse().expect("uri"))));
+        }
+        b.build()
+    }
+}
+
+fn registered(h: &mut Harness, ua: &mut Ua, flow: &Flow) {
+    let r = ua.register(300);
+    h.input(flow, r);
+    assert_eq!(h.responses(flow), vec![200]);
+}
+
+#[test]
+fn local_call_uses_double_record_route_and_in_dialog_requests_find_their_way() {
+    let mut h = Harness::new(CoreConfig::default());
+    let (a, b) = (h.conn(1), h.conn(2));
+    let (mut alice, mut bob) = (Ua { user: "alice", n: 0 }, Ua { user: "bob", n: 0 });
+    registered(&mut h, &mut bob, &b);
+    let invite = alice.req(Method::Invite, "bob");
+    h.input(&a, invite.clone());
+    assert_eq!(h.responses(&a), vec![100]);
+    let incoming = h.request_to(&b, Method::Invite);
+    assert_eq!(incoming.headers.record_routes().count(), 2, "caller-side and callee-side routes");
+    assert_eq!(incoming.headers.max_forwards(), Some(69));
+    h.input(&b, Ua::answer(&incoming, 200, "bt"));
+    let ok = h.take(&a).into_iter().find_map(|m| m.as_response().cloned()).expect("200 to alice");
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.headers.vias().count(), 1, "our Via removed");
+    let caller = Dialog::new_uac(&invite, &ok).expect("dialog");
+    let ack = caller.ack(invite.headers.cseq().expect("cseq").seq, sip::Via::new(sip::Transport::Ws, "alice.invalid", None, &sip::rfc3261_branch("ack1")));
+    h.input(&a, ack);
+    h.request_to(&b, Method::Ack);
+    let mut callee = Dialog::new_uas(&incoming, "bt").expect("dialog");
+    let bye = callee.request(Method::Bye, sip::Via::new(sip::Transport::Ws, "bob.invalid", None, &sip::rfc3261_branch("bye1"))).expect("bye");
+    h.input(&b, bye);
+    let got = h.request_to(&a, Method::Bye);
+    h.input(&a, Ua::answer(&got, 200, "x"));
+    assert_eq!(h.responses(&b), vec![200]);
+}
+
+#[test]
+fn udp_retransmissions_are_absorbed() {
+    let mut h = Harness::new(CoreConfig::default());
+    let b = h.conn(2);
+    let mut bob = Ua { user: "bob", n: 0 };
+    registered(&mut h, &mut bob, &b);
+    let phone = Flow::Udp("127.0.0.1:5099".parse().expect("addr"));
+    let mut alice = Ua { user: "alice", n: 0 };
+    let invite = alice.req(Method::Invite, "bob");
+    h.input(&phone, invite.clone());
+    h.input(&phone, invite.clone());
+    assert_eq!(h.responses(&phone), vec![100, 100], "the retransmission gets the 100 again");
+    h.request_to(&b, Method::Invite);
+    // A REGISTER retransmitted over UDP is answered from its transaction:
+    // the store is written once.
+    let mut carol = Ua { user: "carol", n: 0 };
+    let reg = carol.register(300);
+    let writes = h.store_writes;
+    h.input(&phone, reg.clone());
+    h.input(&phone, reg);
+    assert_eq!(h.responses(&phone), vec![200, 200]);
+    assert_eq!(h.store_writes, writes + 1);
+}
+
+#[test]
+fn fork_first_2xx_wins_and_the_rest_are_cancelled() {
+    let mut h = Harness::new(CoreConfig::default());
+    let (a, b1, b2) = (h.conn(1), h.conn(2), h.conn(3));
+    let mut dev1 = Ua { user: "bob", n: 0 };
+    registered(&mut h, &mut dev1, &b1);
+    // A second device of bob with its own contact.
+    let mut reg = Ua { user: "bob", n: 10 }.register(300);
+    reg.headers.retain(|h| !matches!(h, Header::Contact(_)));
+    reg.headers.push(Header::Contact(Box::new(sip::Contact::Addr(sip::NameAddr::new("sip:bob@phone2.invalid;transport=ws".parse().expect("uri"))))));
+    h.input(&b2, reg);
+    let ok = h.take(&b2).into_iter().find_map(|m| m.as_response().cloned()).expect("200");
+    assert_eq!(ok.headers.contacts().count(), 2, "the 200 lists both devices");
+    let invite = Ua { user: "alice", n: 0 }.req(Method::Invite, "bob");
+    h.input(&a, invite);
+    let (i1, i2) = (h.request_to(&b1, Method::Invite), h.request_to(&b2, Method::Invite));
+    h.input(&b1, Ua::answer(&i1, 180, "d1"));
+    h.input(&b2, Ua::answer(&i2, 180, "d2"));
+    h.input(&b1, Ua::answer(&i1, 200, "d1"));
+    let to_alice = h.responses(&a);
+    assert_eq!(to_alice, vec![100, 180, 180, 200]);
+    let cancel = h.request_to(&b2, Method::Cancel);
+    h.input(&b2, Ua::answer(&cancel, 200, "d2"));
+    h.input(&b2, Ua::answer(&i2, 487, "d2"));
+    assert!(h.responses(&a).is_empty(), "the 487 of the losing branch is not passed on");
+}
+
+#[test]
+fn fork_with_every_branch_failing_sends_the_best_answer() {
+    let mut h = Harness::new(CoreConfig::default());
+    let (a, b1, b2) = (h.conn(1), h.conn(2), h.conn(3));
+    let mut dev1 = Ua { user: "bob", n: 0 };
+    registered(&mut h, &mut dev1, &b1);
+    let mut reg = Ua { user: "bob", n: 10 }.register(300);
+    reg.headers.retain(|h| !matches!(h, Header::Contact(_)));
+    reg.headers.push(Header::Contact(Box::new(sip::Contact::Addr(sip::NameAddr::new("sip:bob@phone2.invalid;transport=ws".parse().expect("uri"))))));
+    h.input(&b2, reg);
+    h.take(&b2);
+    h.input(&a, Ua { user: "alice", n: 0 }.req(Method::Invite, "bob"));
+    let (i1, i2) = (h.request_to(&b1, Method::Invite), h.request_to(&b2, Method::Invite));
+    h.input(&b1, Ua::answer(&i1, 480, "d1"));
+    assert_eq!(h.responses(&a), vec![100], "waits for the other branch");
+    h.input(&b2, Ua::answer(&i2, 486, "d2"));
+    assert_eq!(h.responses(&a), vec![486], "486 says more than 480");
+}
+
+#[test]
+fn timer_c_gives_408_and_cancels_the_ringing_branch() {
+    let mut h = Harness::new(CoreConfig { timer_c_ms: 5_000, ..CoreConfig::default() });
+    let (a, b) = (h.conn(1), h.conn(2));
+    let mut bob = Ua { user: "bob", n: 0 };
+    registered(&mut h, &mut bob, &b);
+    h.input(&a, Ua { user: "alice", n: 0 }.req(Method::Invite, "bob"));
+    let incoming = h.request_to(&b, Method::Invite);
+    h.input(&b, Ua::answer(&incoming, 180, "bt"));
+    assert_eq!(h.responses(&a), vec![100, 180]);
+    h.advance(4_999);
+    assert!(h.take(&a).is_empty());
+    h.advance(2);
+    assert_eq!(h.responses(&a), vec![408]);
+    h.request_to(&b, Method::Cancel);
+}
+
+#[test]
+fn cancel_is_matched_to_its_invite_or_gets_481() {
+    let mut h = Harness::new(CoreConfig::default());
+    let (a, b) = (h.conn(1), h.conn(2));
+    let mut bob = Ua { user: "bob", n: 0 };
+    registered(&mut h, &mut bob, &b);
+    let invite = Ua { user: "alice", n: 0 }.req(Method::Invite, "bob");
+    h.input(&a, sip::transaction::cancel_for(&invite));
+    assert_eq!(h.responses(&a), vec![481]);
+    h.input(&a, invite.clone());
+    let incoming = h.request_to(&b, Method::Invite);
+    h.input(&b, Ua::answer(&incoming, 180, "bt"));
+    h.input(&a, sip::transaction::cancel_for(&invite));
+    assert_eq!(h.responses(&a), vec![100, 180, 200]);
+    let cancel = h.request_to(&b, Method::Cancel);
+    h.input(&b, Ua::answer(&cancel, 200, "bt"));
+    h.input(&b, Ua::answer(&incoming, 487, "bt"));
+    assert_eq!(h.responses(&a), vec![487]);
+}
+
+#[test]
+fn loop_is_detected_by_our_own_via() {
+    let mut h = Harness::new(CoreConfig::default());
+    let ring = Flow::Ring(RING_X.into());
+    let mut req = Ua { user: "alice", n: 0 }.req(Method::Message, "bob");
+    let hash = router::loop_hash(&req);
+    let ours = sip::Via::new(sip::Transport::Ws, "127.0.0.1", Some(7000), &format!("z9hG4bK{hash}.abc"));
+    req.headers.insert(1, Header::from(ours));
+    h.input(&ring, req);
+    assert_eq!(h.responses(&ring), vec![482]);
+}
+
+#[test]
+fn closing_a_connection_removes_its_bindings() {
+    let mut h = Harness::new(CoreConfig::default());
+    let (a, b) = (h.conn(1), h.conn(2));
+    let mut bob = Ua { user: "bob", n: 0 };
+    registered(&mut h, &mut bob, &b);
+    h.core.handle_conn_closed(h.now_ms, 2);
+    h.pump();
+    h.input(&a, Ua { user: "alice", n: 0 }.req(Method::Invite, "bob"));
+    assert_eq!(h.responses(&a), vec![100, 404]);
+    // Registering again after the tombstone: the stale write is retried
+    // with the version the store reports.
+    let b2 = h.conn(3);
+    registered(&mut h, &mut bob, &b2);
+}
+
+#[test]
+fn register_ordering_and_limits() {
+    let mut h = Harness::new(CoreConfig { max_bindings_per_aor: 1, ..CoreConfig::default() });
+    let b = h.conn(2);
+    let mut bob = Ua { user: "bob", n: 5 };
+    let first = bob.register(300);
+    h.input(&b, first.clone());
+    assert_eq!(h.responses(&b), vec![200]);
+    // Same Call-ID, lower CSeq: out of order (RFC 3261 §10.3 step 7).
+    let mut old = first.clone();
+    old.headers.set(Header::from(sip::CSeq { seq: 1, method: Method::Register }));
+    if let Some(v) = old.headers.top_via_mut() {
+        *v = sip::Via::new(sip::Transport::Ws, "bob.invalid", None, &sip::rfc3261_branch("old"));
+    }
+    h.input(&b, old);
+    assert_eq!(h.responses(&b), vec![500]);
+    // A second contact exceeds max_bindings_per_aor = 1.
+    let mut second = bob.register(300);
+    second.headers.retain(|h| !matches!(h, Header::Contact(_)));
+    second.headers.push(Header::Contact(Box::new(sip::Contact::Addr(sip::NameAddr::new("sip:bob@other.invalid".parse().expect("uri"))))));
+    h.input(&b, second);
+    assert_eq!(h.responses(&b), vec![503]);
+    // Contact: * with Expires: 0 removes everything.
+    let mut all = bob.register(0);
+    all.headers.retain(|h| !matches!(h, Header::Contact(_)));
+    all.headers.push(Header::Contact(Box::new(sip::Contact::Wildcard)));
+    h.input(&b, all);
+    assert_eq!(h.responses(&b), vec![200]);
+    assert!(h.store.values().all(|(v, _)| v.is_none()), "only tombstones left");
+}
+
+#[test]
+fn ring_failures_become_503_or_480() {
+    let mut h = Harness::new(CoreConfig::default());
+    let a = h.conn(1);
+    h.store_error = Some(OpError::Timeout);
+    h.input(&a, Ua { user: "alice", n: 0 }.req(Method::Invite, "bob"));
+    let out = h.take(&a);
+    let last = out.last().and_then(|m| m.as_response()).expect("a response");
+    assert_eq!(last.status, 503);
+    assert!(last.headers.other("Retry-After").next().is_some());
+    h.store_error = None;
+    // Bob is attached to super-node X; the link to X fails while ringing.
+    let binding = binding::Binding {
+        contact: "sip:bob@bob.invalid;transport=ws".into(),
+        path: "<sip:c1-0123456789abcdef@127.0.0.1:8081;transport=ws;lr;ring=127.0.0.1:7999>".to_owned(),
+        supernode: RING_X.into(),
+        instance: None,
+        call_id: "x".into(),
+        cseq: 1,
+        q: None,
+    };
+    let key = Id::from_bytes(sip::Aor::from_uri(&sip::Uri::sip(Some("bob"), "example.org")).expect("aor").key());
+    h.store.insert((key, binding::Binding::sub_key(None, &binding.contact)), (Some(binding.encode()), 1));
+    h.input(&a, Ua { user: "alice", n: 7 }.req(Method::Invite, "bob"));
+    let ring = Flow::Ring(RING_X.into());
+    let fwd = h.request_to(&ring, Method::Invite);
+    assert!(fwd.headers.routes().next().is_some_and(|r| r.to_string().contains("ring=127.0.0.1:7999")));
+    h.core.handle_flow_failed(h.now_ms, &ring);
+    h.pump();
+    assert_eq!(h.responses(&a), vec![100, 480]);
+}
+
+#[test]
+fn transaction_limit_answers_503() {
+    let mut h = Harness::new(CoreConfig { max_transactions: 2, ..CoreConfig::default() });
+    let (a, b) = (h.conn(1), h.conn(2));
+    let mut bob = Ua { user: "bob", n: 0 };
+    registered(&mut h, &mut bob, &b);
+    // An unanswered INVITE holds a server and a client transaction.
+    let mut alice = Ua { user: "alice", n: 0 };
+    h.input(&a, alice.req(Method::Invite, "bob"));
+    assert_eq!(h.responses(&a), vec![100]);
+    h.input(&a, alice.req(Method::Invite, "bob"));
+    assert_eq!(h.responses(&a), vec![503]);
+}
