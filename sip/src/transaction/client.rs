@@ -114,7 +114,9 @@ impl ClientTransaction {
         if request.method == Method::Ack {
             return Err(TxnError::AckIsNotATransaction);
         }
-        let key = TransactionKey::for_request(&request).ok_or(TxnError::NoRfc3261Branch)?;
+        // RFC 3261 §8.1.1.7: a client must send a cookie branch; the RFC 2543
+        // fallback key is for matching what old peers send us.
+        let key = TransactionKey::for_request(&request).filter(TransactionKey::is_rfc3261).ok_or(TxnError::NoRfc3261Branch)?;
         let invite = request.method == Method::Invite;
         let mut out = Outbox::default();
         out.send(request.clone());

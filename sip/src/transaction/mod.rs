@@ -58,12 +58,11 @@
 //! # Implementation notes
 //!
 //! - **RFC 2543 peers.** A request whose top Via branch lacks the magic
-//!   cookie (or is the bare cookie, RFC 4475 badbranch) has no key, and
-//!   [`ServerTransaction::new`] refuses it with [`TxnError::NoRfc3261Branch`].
-//!   This crate does not implement the §17.2.3 fallback matching; every
-//!   client this system serves (browsers, SIP.js, sipp, current phones) is
-//!   RFC 3261. The intended answer is a stateless 400 (reason "Missing RFC
-//!   3261 branch"); RFC 4475 inv2543 is refused that way.
+//!   cookie (or is the bare cookie, RFC 4475 badbranch) is matched by the
+//!   §17.2.3 fallback: [`TransactionKey::for_request`] hashes the fields
+//!   that section names (RFC 4475 wsinv, longreq and inv2543 are valid and
+//!   must be accepted). Client transactions still require an RFC 3261
+//!   branch ([`TxnError::NoRfc3261Branch`]): we never send without one.
 //! - **Timers.** All derive from [`Timers`]. Reliable transports get no
 //!   retransmissions (A, E, G) and zero D, I, J, K; B, F, H, L, M stay
 //!   64·T1. A zero timer moves to Terminated inside the same call.

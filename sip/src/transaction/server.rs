@@ -103,6 +103,9 @@ pub enum ServerRequestOutcome {
 #[derive(Clone, Debug)]
 pub struct ServerTransaction {
     key: TransactionKey,
+    /// For an RFC 2543 request (fallback key): its top Via as text, which
+    /// responses must carry, since a response has no key of that kind.
+    rfc2543_via: Option<String>,
     invite: bool,
     reliable: bool,
     timers: Timers,
@@ -127,17 +130,19 @@ impl ServerTransaction {
     /// and J are zero).
     ///
     /// Fails for ACK (an ACK that matches nothing belongs to the TU: it
-    /// acknowledges a 2xx) and for a request without an RFC 3261 branch
-    /// ([`TxnError::NoRfc3261Branch`]: answer it statelessly, see the
-    /// module documentation).
+    /// acknowledges a 2xx) and for a request without a Via
+    /// ([`TxnError::NoRfc3261Branch`]). An RFC 2543 request (no cookie
+    /// branch) gets the §17.2.3 fallback key of [`TransactionKey::for_request`].
     pub fn new(now_ms: u64, request: &Request, reliable: bool, timers: Timers) -> Result<Self, TxnError> {
         if request.method == Method::Ack {
             return Err(TxnError::AckIsNotATransaction);
         }
         let key = TransactionKey::for_request(request).ok_or(TxnError::NoRfc3261Branch)?;
         let invite = request.method == Method::Invite;
+        let rfc2543_via = (!key.is_rfc3261()).then(|| request.headers.top_via().map(ToString::to_string)).flatten();
         Ok(ServerTransaction {
             key,
+            rfc2543_via,
             invite,
             reliable,
             timers,
@@ -230,7 +235,14 @@ impl ServerTransaction {
         if !(100..=699).contains(&status) {
             return Err(TxnError::BadStatus(status));
         }
-        if TransactionKey::for_response(&response).as_ref() != Some(&self.key) {
+        let belongs = match &self.rfc2543_via {
+            None => TransactionKey::for_response(&response).as_ref() == Some(&self.key),
+            Some(via) => {
+                response.headers.top_via().map(ToString::to_string).as_ref() == Some(via)
+                    && response.headers.cseq().is_some_and(|c| c.method == self.key.method)
+            }
+        };
+        if !belongs {
             return Err(TxnError::WrongTransaction);
         }
         let allowed = matches!(

@@ -5,7 +5,7 @@ use super::{drain, invite, options, parse_request, response};
 use crate::transaction::{
     ServerEvent, ServerRequestOutcome, ServerState, ServerTransaction, Timers, TxnError, TRYING_DELAY_MS,
 };
-use crate::{Method, Request};
+use crate::{Method, Request, Response};
 
 fn udp(request: &Request) -> ServerTransaction {
     ServerTransaction::new(0, request, false, Timers::default()).expect("valid request")
@@ -250,7 +250,7 @@ fn respond_checks_status_and_transaction() {
 }
 
 #[test]
-fn new_refuses_ack_and_requests_without_an_rfc3261_branch() {
+fn new_refuses_ack_and_matches_rfc2543_requests_by_the_fallback() {
     let invite = invite();
     assert_eq!(ServerTransaction::new(0, &ack(&invite, 486), false, Timers::default()).err(), Some(TxnError::AckIsNotATransaction));
     let inv2543 = parse_request(
@@ -258,11 +258,15 @@ fn new_refuses_ack_and_requests_without_an_rfc3261_branch() {
          From: <sip:+13035551111@ift.client.example.net;user=phone>\nTo: sip:+16505552222@ss1.example.net;user=phone\n\
          Call-ID: inv2543.1717@ift.client.example.com\nCSeq: 56 INVITE\n\n",
     );
-    let err = ServerTransaction::new(0, &inv2543, false, Timers::default()).err();
-    assert_eq!(err, Some(TxnError::NoRfc3261Branch));
-    assert_eq!(err.and_then(|e| e.status_code()), Some(400));
+    let mut txn = ServerTransaction::new(0, &inv2543, false, Timers::default()).expect("RFC 2543 fallback key");
+    assert!(!txn.key().is_rfc3261());
+    // A retransmission of it is recognised by the same fallback key.
+    assert_eq!(txn.handle_request(10, &inv2543), ServerRequestOutcome::Retransmission);
+    // Its responses are recognised by the top Via and CSeq method.
+    txn.respond(20, Response::builder(&inv2543, 404).to_tag("t").build()).expect("a response to it");
+    assert!(txn.poll_transmit().is_some_and(|r| r.status == 404 || r.status == 100));
     let badbranch = parse_request("OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP a;branch=z9hG4bK\nCSeq: 1 OPTIONS\n\n");
-    assert_eq!(ServerTransaction::new(0, &badbranch, false, Timers::default()).err(), Some(TxnError::NoRfc3261Branch));
+    assert!(ServerTransaction::new(0, &badbranch, false, Timers::default()).is_ok());
 }
 
 #[test]
