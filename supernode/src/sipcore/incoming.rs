@@ -74,11 +74,11 @@ impl SipCore {
                 }
             }
         }
+        // Every request has a key (RFC 2543 ones the §17.2.3 fallback), as
+        // check_mandatory above guarantees a Via.
         let Some(key) = TransactionKey::for_request(&req) else {
-            // RFC 2543 peers (no z9hG4bK branch) cannot be matched to
-            // transactions reliably; refuse rather than misroute.
             self.stats.malformed_in += 1;
-            self.reply_stateless(flow, &req, 400, Some("Via branch must start with z9hG4bK (RFC 3261)"));
+            self.reply_unparsable(flow, raw, 400);
             return;
         };
         if req.method == Method::Ack {
