@@ -41,6 +41,9 @@ pub async fn serve(listener: TcpListener, sip: SipHandle, limits: sip::Limits, m
 }
 
 async fn serve_one(stream: TcpStream, sip: SipHandle, limits: sip::Limits) {
+    // One SIP message per write: Nagle would hold the second of two quick
+    // writes (ACK then BYE) until the peer's delayed ACK.
+    let _ = stream.set_nodelay(true);
     let id = sip.conn_id();
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(CONN_QUEUE_LEN);
     if !sip.send(SipInput::ConnOpened { id, kind: ConnKind::Tcp, tx }).await {
