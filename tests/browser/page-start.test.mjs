@@ -20,8 +20,8 @@ test('page starts the WASM peer and opens its SIP WebSocket', async () => {
   const errors = watchPageErrors(page);
   await page.goto(`${node.url}/`);
   await page.waitForSelector('#wasm-state[data-state="started"]', { timeout: 10000 });
-  await page.waitForSelector('#ws-state[data-state="open"]', { timeout: 10000 });
-  assert.match(await page.textContent('#ws-state'), /subprotocol sip/);
+  await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 10000 });
+  assert.match(await page.textContent('#conn-state'), /connected to 127\.0\.0\.1:\d+/);
   // The browser's own view of the socket, not only our UI text.
   const protocol = await page.evaluate(() => new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://${location.host}/sip`, 'sip');
