@@ -37,6 +37,10 @@
     return shared;
   }
 
+  // A handset, inline: emoji fonts are not everywhere.
+  const PHONE_ICON = '<svg aria-hidden="true" width="1em" height="1em" viewBox="0 0 24 24" fill="currentColor">'
+    + '<path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z"/></svg>';
+
   const STYLE = `
     :host { display: inline-block; font: 15px system-ui, sans-serif; }
     button { font: inherit; display: inline-flex; align-items: center; gap: .45em; padding: .55em 1.1em;
@@ -52,7 +56,7 @@
       super();
       const root = this.attachShadow({ mode: 'open' });
       root.innerHTML = `<style>${STYLE}</style>
-        <button part="button" type="button"><span aria-hidden="true">📞</span><span class="label"></span></button>
+        <button part="button" type="button">${PHONE_ICON}<span class="label"></span></button>
         <span class="status" part="status" role="status"></span>
         <video part="video" autoplay playsinline></video>`;
       this.button = root.querySelector('button');

@@ -4,9 +4,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRing, repoRoot } from '../lib/supernode.mjs';
+import { startRing, repoRoot, waitFor } from '../lib/supernode.mjs';
 import { launchBrowser, screenshot, watchPageErrors } from '../lib/browser.mjs';
-import { openPhone, callState, waitConnected } from '../lib/phone.mjs';
+import { openPhone, callState, waitConnected, inboundPackets } from '../lib/phone.mjs';
 import { serveStatic } from '../lib/static-server.mjs';
 
 let ring, chrome, site;
@@ -16,7 +16,10 @@ before(async () => {
   // The example host page, pointed at the test's super-node 1.
   const html = readFileSync(path.join(repoRoot, 'www/examples/host.html'), 'utf8')
     .replaceAll('http://127.0.0.1:8080', ring.nodes[0].url);
-  site = await serveStatic({ '/host.html': { type: 'text/html', body: html } });
+  site = await serveStatic({
+    '/host.html': { type: 'text/html', body: html },
+    '/favicon.ico': { type: 'image/x-icon', body: '' },
+  });
 });
 after(async () => {
   await chrome?.close();
@@ -38,15 +41,7 @@ test('the host page call button reaches a registered tab', async () => {
   await host.waitForSelector('p2p-call[data-state="connected"]', { timeout: 15000 });
   await waitConnected(support.page);
   // The widget sends audio only; the callee hears it.
-  const audio = await support.page.waitForFunction(async () => {
-    const { peer, state } = window.p2p;
-    let packets = 0;
-    (await peer.peerConnection(state.call).getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived;
-    });
-    return packets > 10 && packets;
-  }, null, { timeout: 10000, polling: 200 });
-  assert.ok(await audio.jsonValue() > 10);
+  await waitFor(async () => (await inboundPackets(support.page)).audio > 10, { what: 'audio from the widget', intervalMs: 200 });
   await screenshot(host, 'widget-host-in-call');
   await button.click(); // now "Hang up"
   await host.waitForSelector('p2p-call[data-state="ended"]', { timeout: 10000 });
