@@ -50,6 +50,17 @@ pub(super) struct Fork {
     cancelled: bool,
 }
 
+/// Replaces the Vias of a response coming back from a branch with those of
+/// the request as we received it (RFC 3261 §16.7 item 3 pops ours; the
+/// rest must be what we forwarded).
+fn restore_vias(resp: &mut Response, received: &Request) {
+    let at = resp.headers.position(|h| matches!(h, sip::Header::Via(_))).unwrap_or(0);
+    resp.headers.retain(|h| !matches!(h, sip::Header::Via(_)));
+    for (i, via) in received.headers.vias().enumerate() {
+        resp.headers.insert(at + i, sip::Header::from(via.clone()));
+    }
+}
+
 /// Rank of a final response for §16.7's choice: 6xx first, then the lowest
 /// class; within a class, answers that say something about the callee
 /// (486, 603...) before generic failures of reachability.
@@ -140,12 +151,32 @@ impl SipCore {
     pub(super) fn branch_response(&mut self, now_ms: u64, fork_id: u64, index: usize, mut resp: Response) {
         let status = resp.status;
         if status == 100 {
-            return; // hop by hop (§16.7 item 4)
+            // Not passed on (hop by hop, §16.7 item 4), but it is a
+            // provisional response: a CANCEL may now be sent (§9.1).
+            let pending_cancel = match self.forks.get_mut(&fork_id).and_then(|f| f.branches.get_mut(index)) {
+                Some(b) => {
+                    b.provisional = true;
+                    b.cancel_pending && !b.cancel_sent
+                }
+                None => false,
+            };
+            if pending_cancel {
+                self.cancel_branch(now_ms, fork_id, index);
+            }
+            return;
+        }
+        let Some(server) = self.forks.get(&fork_id).map(|f| f.server) else { return };
+        // Our Via off, and the rest exactly as the request came: a callee
+        // that mangled them must not stop the answer reaching the caller
+        // (or leave our server transaction waiting for ever).
+        match self.txns.server(server) {
+            Some(entry) => restore_vias(&mut resp, &entry.request),
+            None => {
+                resp.headers.remove_top_via();
+            }
         }
         let Some(fork) = self.forks.get_mut(&fork_id) else { return };
         let Some(branch) = fork.branches.get_mut(index) else { return };
-        resp.headers.remove_top_via();
-        let server = fork.server;
         if status < 200 {
             branch.provisional = true;
             let cancel_now = branch.cancel_pending && !branch.cancel_sent;

@@ -209,7 +209,13 @@ impl SipCore {
     /// The request for one contact: Request-URI retargeted to the contact,
     /// routed through the super-node the device is attached to.
     pub(super) fn plan_branch(&self, req: &Request, binding: &Binding) -> Option<Planned> {
-        let contact: Uri = binding.contact.parse().ok()?;
+        let mut contact: Uri = binding.contact.parse().ok()?;
+        // A contact may carry escaped headers (RFC 4475 regescrt) and keeps
+        // them in the binding, but a Request-URI must not (RFC 3261 §19.1.5;
+        // RFC 4475 escruri): drop them, never turn them into headers.
+        if let Uri::Sip(u) = &mut contact {
+            u.headers.clear();
+        }
         let path: sip::NameAddr = binding.path.parse().ok()?;
         let path_uri = path.uri.as_sip()?;
         let mut request = req.clone();

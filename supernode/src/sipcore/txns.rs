@@ -162,7 +162,18 @@ impl SipCore {
                 entry.answered |= status >= 200;
                 self.stats.count_response_out(status);
             }
-            Err(e) => tracing::debug!("response {status} not sent: {e}"),
+            Err(e) => {
+                tracing::debug!("response {status} not sent: {e}");
+                // A final answer must go out, or the transaction (which has
+                // no timer before its final response) would never end.
+                if status >= 200 && !entry.answered {
+                    let fallback = Response::builder(&entry.request, 500).to_tag(&entry.to_tag).build();
+                    if entry.txn.respond(now_ms, fallback).is_ok() {
+                        entry.answered = true;
+                        self.stats.count_response_out(500);
+                    }
+                }
+            }
         }
         self.drive_server(now_ms, server);
     }
