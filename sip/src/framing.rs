@@ -21,7 +21,7 @@ use crate::text::find_byte;
 /// Parses one datagram (or WebSocket message) holding one SIP message.
 pub fn parse_datagram(buf: &[u8], limits: &Limits) -> Result<Message, ParseError> {
     if buf.len() > limits.max_message_bytes {
-        return Err(ParseError::MessageTooLarge { limit_bytes: limits.max_message_bytes });
+        return Err(oversized_datagram(buf, limits));
     }
     let rest = buf.get(keepalive_len(buf)..).unwrap_or_default();
     if rest.is_empty() {
@@ -42,6 +42,25 @@ pub fn parse_datagram(buf: &[u8], limits: &Limits) -> Result<Message, ParseError
         None => available,
     };
     Ok(build(head, body))
+}
+
+/// Why a datagram over the size limit is refused: when its header section
+/// fits and it is the body that takes it over, 413 (the request entity is
+/// too large); otherwise 513 (the message is).
+fn oversized_datagram(buf: &[u8], limits: &Limits) -> ParseError {
+    let too_large = ParseError::MessageTooLarge { limit_bytes: limits.max_message_bytes };
+    let window = buf.get(..limits.max_message_bytes).unwrap_or(buf);
+    let rest = window.get(keepalive_len(window)..).unwrap_or_default();
+    match find_head(rest) {
+        HeadSearch::Found { head, body_start } => match parse_head(head, limits) {
+            Ok(h) => ParseError::BodyTooLarge {
+                content_length: h.content_length.unwrap_or(buf.len().saturating_sub(body_start)),
+                limit_bytes: limits.max_message_bytes,
+            },
+            Err(_) => too_large,
+        },
+        _ => too_large,
+    }
 }
 
 /// Parses the first message in a stream buffer.

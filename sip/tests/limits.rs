@@ -18,9 +18,13 @@ fn register(extra_headers: &str, body: &str) -> Vec<u8> {
 fn message_size_limit() {
     let limits = Limits { max_message_bytes: 400, ..Limits::default() };
     let big = register("", &"x".repeat(300));
+    // The head fits, the body takes it over: 413 on both framings.
     let err = parse_datagram(&big, &limits).unwrap_err();
-    assert_eq!(err, ParseError::MessageTooLarge { limit_bytes: 400 });
-    assert_eq!(err.status_code(), 513);
+    assert_eq!(err, ParseError::BodyTooLarge { content_length: 300, limit_bytes: 400 });
+    assert_eq!(err.status_code(), 413);
+    // A datagram whose header section alone is too large: 513.
+    let fat_head = register(&format!("X-Pad: {}\r\n", "p".repeat(450)), "");
+    assert_eq!(parse_datagram(&fat_head, &limits), Err(ParseError::MessageTooLarge { limit_bytes: 400 }));
     // On a stream the Content-Length alone tells, before the body arrives.
     let head_only = big.get(..big.len() - 300).unwrap();
     let err = parse_stream(head_only, &limits).unwrap_err();
@@ -33,7 +37,7 @@ fn message_size_limit() {
     // Default: 64 KiB.
     assert_eq!(Limits::default().max_message_bytes, 65536);
     let default_big = register("", &"x".repeat(70_000));
-    assert_eq!(parse_datagram(&default_big, &Limits::default()).unwrap_err().status_code(), 513);
+    assert_eq!(parse_datagram(&default_big, &Limits::default()).unwrap_err().status_code(), 413);
 }
 
 #[test]

@@ -95,11 +95,14 @@ async fn sip_upgrade(State(state): State<AppState>, ConnectInfo(peer): ConnectIn
         tracing::warn!("refusing WebSocket: {} connections already open", state.config.max_ws_connections);
         return (StatusCode::SERVICE_UNAVAILABLE, [("Retry-After", "5")], "too many connections").into_response();
     };
-    let max_bytes = state.config.max_sip_message_bytes;
+    // Frames up to twice the SIP limit reach the SIP layer, which answers
+    // an oversized message with 413/513 and keeps the connection; only
+    // beyond that does the WebSocket layer cut the connection off.
+    let max_frame_bytes = state.config.max_sip_message_bytes.saturating_mul(2);
     let sip = state.sip.clone();
     ws.protocols([SIP_SUBPROTOCOL])
-        .max_message_size(max_bytes)
-        .max_frame_size(max_bytes)
+        .max_message_size(max_frame_bytes)
+        .max_frame_size(max_frame_bytes)
         .on_upgrade(move |socket| sip_ws::run(socket, permit, sip, peer))
 }
 

@@ -202,6 +202,14 @@ async fn bad_input_gets_sip_answers_and_the_connection_stays() {
     let r = ua.register(10).await;
     assert_eq!(r.status, 423);
     assert_eq!(r.headers.other("Min-Expires").next(), Some("60"));
+    // A MESSAGE whose body takes it past the 64 KiB limit: 413, and the
+    // connection stays.
+    let mut big = ua.request(Method::Message, sip::Uri::sip(Some("bob"), sip_ua::DOMAIN));
+    big.headers.push(Header::from(sip::ContentType::new("text/plain")));
+    big.body = vec![b'x'; 70 * 1024];
+    ua.send(big).await;
+    let Message::Response(r) = ua.recv().await else { panic!("expected a response") };
+    assert_eq!(r.status, 413, "{r}");
     // Garbage with no Via cannot be answered, but does not hurt either.
     ua.send_raw(b"\x00\x01 not sip at all").await;
     // OPTIONS to the super-node itself: 200 (a heartbeat).
