@@ -221,3 +221,21 @@ async fn bad_input_gets_sip_answers_and_the_connection_stays() {
     let stats: serde_json::Value = serde_json::from_str(&stats).expect("json");
     assert!(stats["malformed_in"].as_u64().unwrap_or(0) >= 3, "{stats}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_answer_within_timer_c_is_408_and_the_callee_is_cancelled() {
+    let nodes = start_ring(3, &["--timer-c-ms", "1500"]).await;
+    let mut alice = Ua::ws(&nodes[0].http, "alice").await;
+    let mut bob = Ua::ws(&nodes[2].http, "bob").await;
+    assert_eq!(bob.register(300).await.status, 200);
+    let invite = alice.invite(bob.aor());
+    alice.send(invite).await;
+    let incoming = bob.request_of(Method::Invite).await;
+    bob.send(bob.answer(&incoming, 180, "bobtag")).await;
+    let started = tokio::time::Instant::now();
+    assert_eq!(alice.final_response(Method::Invite).await.status, 408);
+    assert!(started.elapsed() >= Duration::from_millis(1000), "408 came before timer C");
+    // The ringing phone is told to stop.
+    let cancel = bob.request_of(Method::Cancel).await;
+    assert_eq!(cancel.headers.call_id(), incoming.headers.call_id());
+}
