@@ -112,3 +112,26 @@ mod tests {
         assert!(matches!(decode::<u8>(&bytes, 1000), Err(FrameError::BadHello)));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ring::payload::{validate, RingPayload};
+
+    proptest! {
+        /// Whatever a peer sends, decoding and validating a ring frame
+        /// returns a value or an error: never a panic.
+        #[test]
+        fn arbitrary_frames_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut framed = vec![LINK_PROTOCOL_VERSION];
+            framed.extend_from_slice(&bytes);
+            for candidate in [&bytes[..], &framed[..]] {
+                if let Ok(Frame::Msg(p)) = decode::<RingPayload>(candidate, 1 << 20) {
+                    let _ = validate(&p, &chord::Config::default(), 65536);
+                }
+            }
+        }
+    }
+}

@@ -113,3 +113,21 @@ mod tests {
         assert!(k.len() <= 2 + 1 + 40 && k.starts_with(b"c:#"));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// A stored value written by anyone decodes or fails cleanly.
+        #[test]
+        fn arbitrary_values_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = Binding::decode(&bytes);
+            let mut v = vec![BINDING_FORMAT];
+            v.extend_from_slice(&bytes);
+            let _ = Binding::decode(&v);
+        }
+    }
+}
