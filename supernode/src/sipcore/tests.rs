@@ -234,18 +234,24 @@ fn udp_retransmissions_are_absorbed() {
     assert_eq!(h.store_writes, writes + 1);
 }
 
+/// Registers a second device of bob (its own contact) over `flow`; returns
+/// the registrar's 200.
+fn second_device(h: &mut Harness, flow: &Flow) -> Response {
+    let mut reg = Ua { user: "bob", n: 10 }.register(300);
+    reg.headers.retain(|h| !matches!(h, Header::Contact(_)));
+    let contact = sip::NameAddr::new("sip:bob@phone2.invalid;transport=ws".parse().expect("uri"));
+    reg.headers.push(Header::Contact(Box::new(sip::Contact::Addr(contact))));
+    h.input(flow, reg);
+    h.take(flow).into_iter().find_map(|m| m.as_response().cloned()).expect("200")
+}
+
 #[test]
 fn fork_first_2xx_wins_and_the_rest_are_cancelled() {
     let mut h = Harness::new(CoreConfig::default());
     let (a, b1, b2) = (h.conn(1), h.conn(2), h.conn(3));
     let mut dev1 = Ua { user: "bob", n: 0 };
     registered(&mut h, &mut dev1, &b1);
-    // A second device of bob with its own contact.
-    let mut reg = Ua { user: "bob", n: 10 }.register(300);
-    reg.headers.retain(|h| !matches!(h, Header::Contact(_)));
-    reg.headers.push(Header::Contact(Box::new(sip::Contact::Addr(sip::NameAddr::new("sip:bob@phone2.invalid;transport=ws".parse().expect("uri"))))));
-    h.input(&b2, reg);
-    let ok = h.take(&b2).into_iter().find_map(|m| m.as_response().cloned()).expect("200");
+    let ok = second_device(&mut h, &b2);
     assert_eq!(ok.headers.contacts().count(), 2, "the 200 lists both devices");
     let invite = Ua { user: "alice", n: 0 }.req(Method::Invite, "bob");
     h.input(&a, invite);
@@ -267,11 +273,7 @@ fn fork_with_every_branch_failing_sends_the_best_answer() {
     let (a, b1, b2) = (h.conn(1), h.conn(2), h.conn(3));
     let mut dev1 = Ua { user: "bob", n: 0 };
     registered(&mut h, &mut dev1, &b1);
-    let mut reg = Ua { user: "bob", n: 10 }.register(300);
-    reg.headers.retain(|h| !matches!(h, Header::Contact(_)));
-    reg.headers.push(Header::Contact(Box::new(sip::Contact::Addr(sip::NameAddr::new("sip:bob@phone2.invalid;transport=ws".parse().expect("uri"))))));
-    h.input(&b2, reg);
-    h.take(&b2);
+    second_device(&mut h, &b2);
     h.input(&a, Ua { user: "alice", n: 0 }.req(Method::Invite, "bob"));
     let (i1, i2) = (h.request_to(&b1, Method::Invite), h.request_to(&b2, Method::Invite));
     h.input(&b1, Ua::answer(&i1, 480, "d1"));
