@@ -41,7 +41,7 @@ mod common;
 #[path = "../../tests/sipp/run.rs"]
 mod sipp;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::Proc;
@@ -223,22 +223,31 @@ async fn step(dir: &Path, users: &Path, n: usize, load: Load, rate: u64) -> Step
         stats.retransmissions,
         if pass { "pass" } else { "FAIL" }
     );
-    if !pass && stats.failed > 0 {
-        let why = first_error(&dir.join(format!("{label}.errors.log")));
-        if !why.is_empty() {
-            println!("      first error: {why}");
-        }
+    if stats.failed > 0 {
+        println!("      failures: {}", error_summary(&dir.join(format!("{label}.errors.log"))));
     }
     StepResult { rate, achieved, pass }
 }
 
-/// The first aborted call's reason from a sipp error log, on one line.
-fn first_error(path: &PathBuf) -> String {
+/// Why calls failed, from a sipp error log: counts per cause, most first.
+fn error_summary(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .find(|l| l.contains("Aborting") || l.contains("receive timeout"))
-        .map(|l| l.split(": ").skip(1).collect::<Vec<_>>().join(": ").chars().take(200).collect())
-        .unwrap_or_default()
+    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let cause = if line.contains("receive timeout") {
+            "no answer within the receive timeout".to_owned()
+        } else if let Some(rest) = line.split("while expecting '").nth(1) {
+            let expected = rest.split('\'').next().unwrap_or("?");
+            let got = rest.split("received '").nth(1).map_or("?", |r| r.trim_end_matches('\''));
+            format!("{got} while expecting {expected}")
+        } else {
+            continue;
+        };
+        *counts.entry(cause).or_default() += 1;
+    }
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by_key(|c| std::cmp::Reverse(c.1));
+    v.iter().map(|(c, n)| format!("{n} x {c}")).collect::<Vec<_>>().join("; ")
 }
 
 /// INVITE-to-180 times (ms) of every call of a STEP_SECS run at `rate`

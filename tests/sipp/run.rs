@@ -172,11 +172,11 @@ impl Stats {
         let text = std::fs::read_to_string(path).ok()?;
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
         let header: Vec<&str> = lines.next()?.split(';').collect();
-        let last: Vec<&str> = lines.last()?.split(';').collect();
+        let last: Vec<&str> = lines.next_back()?.split(';').collect();
         let col = |name: &str| header.iter().position(|h| *h == name).and_then(|i| last.get(i)).map(|v| v.trim());
         let num = |name: &str| col(name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         // "2026-01-01\t12:00:00.000000\t1767268800.000000": the epoch seconds.
-        let epoch = |name: &str| col(name).and_then(|v| v.split('\t').last()).and_then(|v| v.parse::<f64>().ok());
+        let epoch = |name: &str| col(name).and_then(|v| v.split('\t').next_back()).and_then(|v| v.parse::<f64>().ok());
         Some(Stats {
             created: num("TotalCallCreated"),
             successful: num("SuccessfulCall(C)"),
