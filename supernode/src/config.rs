@@ -88,6 +88,11 @@ pub struct Config {
     #[arg(long, env = "SUPERNODE_MAX_QUEUED_MESSAGES_PER_AOR", default_value_t = 32)]
     pub max_queued_messages_per_aor: usize,
 
+    /// New SIP requests per second each connection or UDP source may send
+    /// (bursts of twice that); more get 503. 0 turns the limit off.
+    #[arg(long, env = "SUPERNODE_MAX_REQUESTS_PER_SEC_PER_FLOW", default_value_t = 200)]
+    pub max_requests_per_sec_per_flow: u32,
+
     /// Most SIP TCP connections open at once.
     #[arg(long, env = "SUPERNODE_MAX_SIP_TCP_CONNECTIONS", default_value_t = 10_000)]
     pub max_sip_tcp_connections: usize,
@@ -115,6 +120,11 @@ impl Config {
             max_queued_messages_per_aor: self.max_queued_messages_per_aor,
             timer_c_ms: self.timer_c_ms,
             limits,
+            rate: crate::sipcore::rate::RateConfig {
+                per_sec: self.max_requests_per_sec_per_flow,
+                burst: self.max_requests_per_sec_per_flow.saturating_mul(2),
+                max_tracked: 100_000,
+            },
             ..crate::sipcore::CoreConfig::default()
         }
     }

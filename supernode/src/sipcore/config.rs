@@ -29,6 +29,8 @@ pub struct CoreConfig {
     pub timers: sip::transaction::Timers,
     /// Retry-After given with 503 answers, in seconds.
     pub retry_after_secs: u32,
+    /// New requests each connection or UDP source may send.
+    pub rate: super::rate::RateConfig,
 }
 
 impl Default for CoreConfig {
@@ -47,6 +49,7 @@ impl Default for CoreConfig {
             limits: sip::Limits::default(),
             timers: sip::transaction::Timers::default(),
             retry_after_secs: 5,
+            rate: super::rate::RateConfig { per_sec: 200, burst: 400, max_tracked: 100_000 },
         }
     }
 }

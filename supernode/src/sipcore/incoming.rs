@@ -81,6 +81,15 @@ impl SipCore {
             self.reply_unparsable(flow, raw, 400);
             return;
         };
+        let known = self.txns.server_by_key(&key);
+        // New work counts against the flow's rate; retransmissions do not.
+        if known.is_none() && !self.rate.allow(now_ms, &flow) {
+            self.stats.rate_limited += 1;
+            if req.method != Method::Ack {
+                self.reply_stateless(flow, &req, 503, Some("Too Many Requests From You"));
+            }
+            return;
+        }
         if req.method == Method::Ack {
             // An ACK for a non-2xx ends at its INVITE transaction; one for a
             // 2xx (its own branch, or one the transaction hands back) goes

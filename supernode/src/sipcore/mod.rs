@@ -14,6 +14,7 @@
 //!   it registers.
 //! - `txns`: the server and client transactions (from `sip::transaction`)
 //!   and their timers.
+//! - [`rate`]: per-flow request rate limits (token buckets).
 //! - `stats`: counters for the status API.
 //!
 //! # Driving order
@@ -32,6 +33,7 @@ pub mod flow;
 mod incoming;
 pub mod local;
 mod mailbox;
+pub mod rate;
 mod registrar;
 mod router;
 mod stats;
@@ -148,6 +150,7 @@ pub struct SipCore {
     /// Bindings registered over each live connection.
     flow_bindings: HashMap<u64, Vec<TrackedBinding>>,
     txns: Txns,
+    rate: rate::RateLimiter,
     forks: HashMap<u64, Fork>,
     regs: HashMap<u64, Registration>,
     mail: HashMap<u64, mailbox::MailItem>,
@@ -168,6 +171,7 @@ impl SipCore {
         secret[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
         secret[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
         SipCore {
+            rate: rate::RateLimiter::new(cfg.rate),
             cfg,
             local,
             tokens: FlowTokens::new(secret),
@@ -198,6 +202,7 @@ impl SipCore {
         s.connections = self.conns.len() as u64;
         s.transactions = self.txns.len() as u64;
         s.store_ops_in_flight = self.store_ops.len() as u64;
+        s.rate_untracked = self.rate.untracked;
         s
     }
 
@@ -210,6 +215,7 @@ impl SipCore {
     /// transactions waiting on it fail.
     pub fn handle_conn_closed(&mut self, now_ms: u64, conn: u64) {
         self.conns.remove(&conn);
+        self.rate.forget(&Flow::Conn(conn));
         for b in self.flow_bindings.remove(&conn).unwrap_or_default() {
             self.stats.bindings_removed_on_close += 1;
             // version + 1: a newer registration of the same contact, made

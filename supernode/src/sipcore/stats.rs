@@ -21,6 +21,10 @@ pub struct Stats {
     pub registrations: u64,
     pub bindings_removed_on_close: u64,
     pub overload_503: u64,
+    /// Requests refused (503) because their flow sent too many.
+    pub rate_limited: u64,
+    /// Requests let through untracked because the rate table was full.
+    pub rate_untracked: u64,
     pub store_ops_refused: u64,
     pub messages_queued: u64,
     pub messages_delivered_from_queue: u64,

@@ -424,6 +424,25 @@ fn transaction_limit_answers_503() {
     assert_eq!(h.responses(&a), vec![503]);
 }
 
+#[test]
+fn a_flooding_flow_gets_503_and_others_are_served() {
+    let mut h = Harness::new(CoreConfig { rate: rate::RateConfig { per_sec: 10, burst: 5, max_tracked: 100 }, ..CoreConfig::default() });
+    let (a, b) = (h.conn(1), h.conn(2));
+    let mut alice = Ua { user: "alice", n: 0 };
+    for _ in 0..8 {
+        let r = alice.req(Method::Options, "nobody");
+        h.input(&a, r);
+    }
+    let statuses = h.responses(&a);
+    assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 3, "{statuses:?}");
+    assert_eq!(h.core.stats().rate_limited, 3);
+    h.input(&b, Ua { user: "bob", n: 0 }.req(Method::Options, "nobody"));
+    assert_eq!(h.responses(&b), vec![404], "another flow is not affected");
+    h.advance(1_000);
+    h.input(&a, alice.req(Method::Options, "nobody"));
+    assert_eq!(h.responses(&a), vec![404], "tokens come back with time");
+}
+
 mod props {
     //! Whatever arrives, in whatever order: no panic, everything sent
     //! parses, and once input stops every transaction, fork, registration
