@@ -56,15 +56,19 @@ supernode:
 	$(CARGO) build --release -p supernode
 
 # The browser peer, size-optimised, with its JS bindings into www/pkg.
-# wasm-opt -Oz shrinks the module by a third (and drops the name section);
-# the feature flags are the ones rustc enables by default for wasm32.
+# wasm-opt -Oz shrinks the module by a third. It runs before wasm-bindgen:
+# Debian's binaryen 108 writes the export of wasm-bindgen's externref table
+# against the wrong table (the page then fails with "Table.set(): Argument
+# 1 is invalid"), and wasm-bindgen's output has two tables. The feature
+# flags are the ones rustc enables by default for wasm32.
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
+WASM_OUT := target/$(WASM_TARGET)/release-wasm
 wasm: tools-wasm
 	$(CARGO) build -p peer-wasm --target $(WASM_TARGET) --profile release-wasm
-	wasm-bindgen --target web --no-typescript --out-dir www/pkg \
-	  target/$(WASM_TARGET)/release-wasm/peer_wasm.wasm
-	wasm-opt $(WASM_OPT_FLAGS) www/pkg/peer_wasm_bg.wasm -o www/pkg/peer_wasm_bg.wasm
+	wasm-opt $(WASM_OPT_FLAGS) $(WASM_OUT)/peer_wasm.wasm -o $(WASM_OUT)/peer_wasm.opt.wasm
+	wasm-bindgen --target web --no-typescript --out-name peer_wasm --out-dir www/pkg \
+	  $(WASM_OUT)/peer_wasm.opt.wasm
 
 build: wasm supernode
 
@@ -106,3 +110,10 @@ bench-ring: supernode
 # and INVITE-to-180 p50/p99; about 3 minutes.
 bench-sip: tools-sipp supernode
 	$(CARGO) run --release -p supernode --example bench_sip
+
+# Browser calls through a 2-super-node ring: median over 10 calls of dial to
+# ICE connected and to the first remote video frame, against a bare WebRTC
+# connection between two pages (with and without trickle ICE); gzipped
+# sizes of the .wasm and the JS.
+bench-browser: tools-browser build
+	cd tests && node browser/bench.mjs

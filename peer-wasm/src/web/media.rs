@@ -1,10 +1,11 @@
 //! One call's media: its RTCPeerConnection, the local camera/microphone
 //! stream, and the async steps that make the SDP offer or answer.
 //!
-//! Implementation notes: SIP carries one complete SDP, so we wait for ICE
-//! gathering to finish before sending it, but never longer than the
-//! configured limit (a slow or unreachable STUN/TURN server must not hold
-//! up the call; whatever candidates exist by then go out). Each async step
+//! Implementation notes: SIP carries one complete SDP (no trickle ICE), so
+//! we wait for ICE gathering before sending it, but only until the useful
+//! candidates are in (see [`gather`]) and never longer than the configured
+//! limit: a slow or unreachable STUN/TURN server must not hold up the
+//! call; whatever candidates exist by then go out. Each async step
 //! checks that the call still exists after every await: the page may hang
 //! up meanwhile, which drops the [`Media`] and closes its connection.
 
@@ -12,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration, RtcIceGatheringState,
-    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 use super::js::{self, now_ms, Obj};
@@ -27,15 +28,13 @@ pub struct Media {
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut(web_sys::Event)>,
     /// Set while waiting for ICE gathering.
-    gathering: Option<Closure<dyn FnMut(web_sys::Event)>>,
+    gathering: Option<Closure<dyn FnMut(RtcPeerConnectionIceEvent)>>,
 }
 
 impl Media {
-    fn new(call: CallHandle, ice_servers: &JsValue, weak: &WeakShared) -> Result<Media, JsValue> {
+    fn new(call: CallHandle, ice_servers: &js_sys::Array, weak: &WeakShared) -> Result<Media, JsValue> {
         let config = RtcConfiguration::new();
-        if js_sys::Array::is_array(ice_servers) {
-            config.set_ice_servers(ice_servers);
-        }
+        config.set_ice_servers(ice_servers);
         let pc = RtcPeerConnection::new_with_configuration(&config)?;
         let me = weak.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| {
@@ -63,7 +62,7 @@ impl Drop for Media {
     fn drop(&mut self) {
         self.pc.set_ontrack(None);
         self.pc.set_onconnectionstatechange(None);
-        self.pc.set_onicegatheringstatechange(None);
+        self.pc.set_onicecandidate(None);
         self.pc.close();
         if let Some(stream) = &self.local {
             stop(stream);
@@ -231,27 +230,51 @@ async fn answer(weak: &WeakShared, call: CallHandle, video: bool, offer_sdp: &st
     }
 }
 
-/// Waits until ICE gathering completes or `limit_ms` passes.
+/// After the first usable candidate, how long without a new one before the
+/// SDP goes out. Chrome finds every UDP host candidate within a few ms but
+/// reports gathering complete only after its TCP candidates, ~120 ms later;
+/// those rarely help a browser-to-browser call.
+const GATHERING_QUIET_MS: i32 = 30;
+
+/// Waits until ICE gathering is good enough: complete; or, once a usable
+/// candidate is in (UDP host, or server-reflexive/relay when ICE servers
+/// are configured, so STUN/TURN results are not cut off), no new one for
+/// [`GATHERING_QUIET_MS`]; or `limit_ms` passed in any case.
 async fn gather(weak: &WeakShared, call: CallHandle, pc: &RtcPeerConnection, limit_ms: u64) {
     if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
         return;
     }
-    let mut on_change = None;
+    let needs_server = weak.upgrade().is_some_and(|shared| shared.borrow().settings.ice_servers.length() > 0);
+    let mut on_candidate = None;
     let done = js_sys::Promise::new(&mut |resolve: js_sys::Function, _reject| {
-        let watched = pc.clone();
+        let Some(window) = web_sys::window() else {
+            let _ = resolve.call0(&JsValue::NULL);
+            return;
+        };
         let finish = resolve.clone();
-        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            if watched.ice_gathering_state() == RtcIceGatheringState::Complete {
+        let timer = window.clone();
+        let mut quiet_timer: Option<i32> = None;
+        let closure = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |e: RtcPeerConnectionIceEvent| {
+            let Some(candidate) = e.candidate() else {
+                // The end-of-candidates marker: gathering is complete.
                 let _ = finish.call0(&JsValue::NULL);
+                return;
+            };
+            if !crate::sdp::usable_candidate(&candidate.candidate(), needs_server) {
+                return;
             }
+            if let Some(id) = quiet_timer.take() {
+                timer.clear_timeout_with_handle(id);
+            }
+            quiet_timer = timer
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&finish, GATHERING_QUIET_MS)
+                .ok();
         });
-        pc.set_onicegatheringstatechange(Some(closure.as_ref().unchecked_ref()));
-        on_change = Some(closure);
-        // The limit: resolving twice is harmless.
-        if let Some(window) = web_sys::window() {
-            let limit = i32::try_from(limit_ms).unwrap_or(i32::MAX);
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, limit);
-        }
+        pc.set_onicecandidate(Some(closure.as_ref().unchecked_ref()));
+        on_candidate = Some(closure);
+        // The hard limit: resolving twice is harmless.
+        let limit = i32::try_from(limit_ms).unwrap_or(i32::MAX);
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, limit);
     });
     // The closure lives in the call's media while we wait, so hanging up
     // drops it together with the connection.
@@ -259,18 +282,18 @@ async fn gather(weak: &WeakShared, call: CallHandle, pc: &RtcPeerConnection, lim
         let mut inner = shared.borrow_mut();
         match inner.media.iter_mut().find(|(c, _)| *c == call) {
             Some((_, media)) => {
-                media.gathering = on_change.take();
+                media.gathering = on_candidate.take();
                 true
             }
             None => false,
         }
     });
     if !stored {
-        pc.set_onicegatheringstatechange(None);
+        pc.set_onicecandidate(None);
         return;
     }
     let _ = JsFuture::from(done).await;
-    pc.set_onicegatheringstatechange(None);
+    pc.set_onicecandidate(None);
     if let Some(shared) = weak.upgrade() {
         if let Some((_, media)) = shared.borrow_mut().media.iter_mut().find(|(c, _)| *c == call) {
             media.gathering = None;

@@ -8,7 +8,10 @@
 //! through [`with`]: it borrows, runs the change, drains the agent
 //! (`flush`), releases the borrow, and only then calls the page's event
 //! handler, so a handler may call back into the peer (answer from inside
-//! the `incoming` event) without a double borrow.
+//! the `incoming` event) without a double borrow. Nothing that can throw
+//! is called while the borrow is held (an exception would unwind past the
+//! borrow guard and leave the peer locked): JS options are checked when the
+//! peer is made, and throwing browser calls go through `catch` bindings.
 
 mod hosts_io;
 mod js;
@@ -37,7 +40,8 @@ type WeakShared = Weak<RefCell<Inner>>;
 /// What the page configured (see the README's JS API section).
 #[derive(Clone)]
 struct Settings {
-    ice_servers: JsValue,
+    /// Always an array (empty when not configured).
+    ice_servers: js_sys::Array,
     ice_gathering_timeout_ms: u64,
     /// localStorage key of the host cache; `None` keeps it in memory only.
     storage_key: Option<String>,

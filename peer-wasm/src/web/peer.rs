@@ -52,7 +52,10 @@ impl Peer {
             config.user_agent = agent;
         }
         let settings = Settings {
-            ice_servers: js::get(&options, "iceServers"),
+            ice_servers: match js::get(&options, "iceServers") {
+                servers if js_sys::Array::is_array(&servers) => servers.unchecked_into(),
+                _ => js_sys::Array::new(),
+            },
             ice_gathering_timeout_ms: js::get_f64(&options, "iceGatheringTimeoutMs")
                 .map_or(ICE_GATHERING_TIMEOUT_MS, |ms| ms as u64),
             storage_key,
