@@ -236,7 +236,9 @@ try {
   show($('wasm-state'), 'started', `peer v${version()}`);
   const params = new URLSearchParams(location.search);
   const hosts = [location.origin, ...(params.get('hosts')?.split(',').filter(Boolean) ?? [])];
-  peer = new Peer({ hosts, iceServers: [] }, onEvent);
+  // ?ice=stun:stun.example.org:3478,turn:… adds ICE servers (no credentials).
+  const iceServers = (params.get('ice')?.split(',').filter(Boolean) ?? []).map((urls) => ({ urls }));
+  peer = new Peer({ hosts, iceServers }, onEvent);
   $('hosts').textContent = peer.hosts().map(hostOf).join(', ');
   $('aor').value = params.get('aor') ?? localStorage.getItem('p2psip.aor') ?? '';
   wire();

@@ -34,6 +34,15 @@ test('A calls B, B answers, media flows both ways, A hangs up', async () => {
   await a.page.waitForFunction(() => /^00:0[1-9]/.test(document.getElementById('call-timer').textContent), null, { timeout: 5000 });
   await screenshot(a.page, 'call-mid-call-a');
   await screenshot(b.page, 'call-mid-call-b');
+  // DTMF goes out through the audio sender's RTCDTMFSender.
+  const tones = await a.page.evaluate(() => new Promise((resolve) => {
+    const { peer, state } = window.p2p;
+    const sender = peer.peerConnection(state.call).getSenders().find((s) => s.track?.kind === 'audio');
+    const played = [];
+    sender.dtmf.addEventListener('tonechange', (e) => { if (e.tone) played.push(e.tone); else resolve(played.join('')); });
+    peer.sendDtmf(state.call, '1#');
+  }));
+  assert.equal(tones, '1#');
 
   await a.page.click('#hangup');
   await Promise.all([callState(a.page, 'ended'), callState(b.page, 'ended')]);
@@ -94,4 +103,12 @@ test('an unknown address is shown as not found', async () => {
   assert.match(await a.page.textContent('#call-state'), /not found: nobody@example\.org/);
   assert.deepEqual(unexpected(a.errors), []);
   assert.deepEqual(unexpected(b.errors), []);
+});
+
+test('closing a tab removes its registration', async () => {
+  const carol = await openPhone(chrome.browser, ring.nodes[1].url, 'carol@example.org');
+  await carol.page.close({ runBeforeUnload: true });
+  await dial(a.page, 'carol@example.org', { video: false });
+  await callState(a.page, 'ended');
+  assert.equal(await a.page.getAttribute('#call-state', 'data-code'), '404');
 });
