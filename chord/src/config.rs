@@ -71,6 +71,9 @@ pub struct Config {
     pub orphan_checks_per_round: usize,
     /// Time a graceful leave waits for hand-off acknowledgements.
     pub leave_timeout_ms: u64,
+    /// After joining, reads are also answered from the successor for this
+    /// long, while the new range's values arrive (0: never).
+    pub join_read_through_ms: u64,
     /// Largest value, in bytes.
     pub max_value_bytes: usize,
     /// Largest sub-key, in bytes.
@@ -114,6 +117,7 @@ impl Default for Config {
             orphan_grace_ms: 6_000,
             orphan_checks_per_round: 16,
             leave_timeout_ms: 5_000,
+            join_read_through_ms: 5_000,
             max_value_bytes: 64 * 1024,
             max_sub_key_bytes: 256,
             max_sub_keys_per_key: 64,

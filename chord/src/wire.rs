@@ -24,7 +24,8 @@ use crate::id::Id;
 use crate::store::{Record, StoreError, Value};
 
 /// Version of this wire protocol, first two bytes of every frame.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// 2: `Get` carries `local_only` (read-through after a join).
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Longest node list accepted in any message (successor lists, candidates).
 pub const MAX_LIST_LEN: usize = 32;
@@ -154,6 +155,9 @@ pub enum Message {
         key: Id,
         /// Only sub-keys starting with these bytes.
         prefix: Option<Vec<u8>>,
+        /// Set on a read a just-joined node forwards to its successor (see
+        /// `node/serve.rs`): answer from the local store, never forward again.
+        local_only: bool,
     },
     /// Answer to `Get`.
     GetReply {
@@ -371,8 +375,9 @@ mod tests {
         let mut long = frame.clone();
         long.push(0);
         assert_eq!(decode_frame(&long, 100), Err(WireError::TrailingBytes));
+        let [hi, lo] = PROTOCOL_VERSION.to_be_bytes();
         assert!(matches!(
-            decode_frame(&[0, 1, 200], 100),
+            decode_frame(&[hi, lo, 200], 100),
             Err(WireError::Decode(_))
         ));
     }

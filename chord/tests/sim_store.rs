@@ -288,3 +288,107 @@ fn join_takes_over_its_share() {
         );
     }
 }
+
+/// Reads that reach a just-joined owner before its range has been pushed
+/// to it (the push and the read travel different links) must not come back
+/// empty: for `join_read_through_ms` the newcomer reads through to its
+/// successor. The wide latency spread makes reads overtake pushes.
+fn reads_during_join(name: &'static str, read_through_ms: u64) -> Vec<u64> {
+    let (mut sim, _g) = sim(name, 27, |c| {
+        c.latency_min_ms = 1;
+        c.latency_max_ms = 300;
+        c.node.join_read_through_ms = read_through_ms;
+    });
+    build_ring(&mut sim, 10, 300);
+    let keys = 300u64;
+    for i in 0..keys {
+        run_op(&mut sim, (i % 10) as usize, |n, now| n.put(now, key(i), b"c".to_vec(), i.to_be_bytes().to_vec(), 1, 600_000))
+            .expect("put");
+    }
+    sim.add_node(Some(0));
+    // For 8 s of virtual time, every key is read every 400 ms from a
+    // rotating member, while the newcomer settles in.
+    let mut missing = Vec::new();
+    let mut in_flight = Vec::new();
+    for round in 0..20u64 {
+        for i in 0..keys {
+            let reader = ((i + round) % 10) as usize;
+            let op = sim.with_node(reader, |n, now| n.get(now, key(i), None));
+            in_flight.push((reader, op, i));
+        }
+        sim.run_for(400);
+        in_flight.retain(|(reader, op, i)| match sim.take_result(*reader, *op) {
+            Some((_, Ok(OpOutcome::Got { values, .. }))) => {
+                if values.is_empty() {
+                    missing.push(*i);
+                }
+                false
+            }
+            Some((_, other)) => panic!("read of key {i} failed: {other:?}"),
+            None => true,
+        });
+    }
+    sim.run_for(30_000);
+    for (reader, op, i) in in_flight {
+        match sim.take_result(reader, op) {
+            Some((_, Ok(OpOutcome::Got { values, .. }))) if values.is_empty() => missing.push(i),
+            Some((_, Ok(_))) => {}
+            other => panic!("read of key {i}: {other:?}"),
+        }
+    }
+    missing
+}
+
+#[test]
+fn reads_during_a_join_never_come_back_empty() {
+    let missing = reads_during_join("reads_during_a_join_never_come_back_empty", 5_000);
+    assert!(missing.is_empty(), "{} empty reads during the join: keys {missing:?}", missing.len());
+}
+
+/// The mechanism itself: a node that has just joined (empty store) sends
+/// a read on to its successor and answers with what comes back; with the
+/// window off it answers at once from its (empty) store.
+fn newcomer_answers(read_through_ms: u64) -> Vec<Message> {
+    let (mut sim, _g) = sim("newcomer_answers", 28, |c| c.node.join_read_through_ms = read_through_ms);
+    build_ring(&mut sim, 5, 300);
+    let newcomer = sim.add_node(Some(0));
+    let ok = sim.run_until(10_000, 10, |s| s.node(newcomer).state() == chord::NodeState::Member);
+    assert!(ok, "the newcomer joined");
+    let reader = NodeAddr::new("ws://reader.invalid:1").expect("addr");
+    let k = key(7);
+    sim.with_node(newcomer, |n, now| {
+        let mut out = Vec::new();
+        while n.poll_transmit().is_some() {}
+        n.handle_message(now, &reader, Message::Get { req: 999, key: k, prefix: None, local_only: false });
+        let mut forwarded = None;
+        while let Some(t) = n.poll_transmit() {
+            if let Message::Get { req, local_only: true, .. } = &t.msg {
+                forwarded = Some((t.to.clone(), *req));
+            }
+            out.push(t.msg);
+        }
+        if let Some((successor, req)) = forwarded {
+            let value = chord::Value { sub_key: b"c".to_vec(), version: 3, ttl_ms: 60_000, value: b"v".to_vec() };
+            n.handle_message(now, &successor, Message::GetReply { req, values: vec![value] });
+            while let Some(t) = n.poll_transmit() {
+                out.push(t.msg);
+            }
+            assert_eq!(n.local_get(now, &k, None).len(), 1, "the successor's value is merged in");
+        }
+        out
+    })
+}
+
+#[test]
+fn a_newcomer_reads_through_to_its_successor() {
+    let out = newcomer_answers(5_000);
+    assert!(matches!(out.first(), Some(Message::Get { local_only: true, .. })), "{out:?}");
+    let reply = out.iter().find_map(|m| match m {
+        Message::GetReply { req: 999, values } => Some(values.clone()),
+        _ => None,
+    });
+    assert_eq!(reply.map(|v| v.len()), Some(1), "{out:?}");
+    // Window off: an immediate, empty answer.
+    let out = newcomer_answers(0);
+    assert!(matches!(out.first(), Some(Message::GetReply { req: 999, values }) if values.is_empty()), "{out:?}");
+}

@@ -57,6 +57,7 @@ impl Node {
             return;
         };
         self.state = NodeState::Member;
+        self.read_through_until_ms = Some(now_ms + self.cfg.join_read_through_ms);
         self.events.push_back(Event::Joined { successor: first });
         self.stabilize_at_ms = now_ms;
         self.fix_fingers_at_ms = now_ms

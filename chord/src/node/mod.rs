@@ -63,6 +63,9 @@ pub(crate) enum PendingKind {
     Find { op: u64 },
     /// The store step (put or get) of an operation.
     Store { op: u64 },
+    /// A read forwarded to the successor just after joining (see
+    /// `serve.rs`); the answer goes to `requester` under its `req`.
+    ReadThrough { requester: NodeAddr, req: u64, key: Id, prefix: Option<Vec<u8>> },
     /// A hand-off batch awaiting its acknowledgement.
     Handoff {
         purpose: HandoffPurpose,
@@ -130,6 +133,8 @@ pub struct Node {
     finger_op: Option<u64>,
     orphans_in_flight: BTreeSet<Id>,
     leave: Option<LeaveState>,
+    /// Until when reads are also forwarded to the successor (set on join).
+    read_through_until_ms: Option<u64>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     counters: Counters,
@@ -168,6 +173,7 @@ impl Node {
             finger_op: None,
             orphans_in_flight: BTreeSet::new(),
             leave: None,
+            read_through_until_ms: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             counters: Counters::default(),
@@ -395,6 +401,9 @@ impl Node {
         match (kind, msg) {
             (PendingKind::Find { op }, msg) => self.on_find_answer(now_ms, op, from, msg),
             (PendingKind::Store { op }, msg) => self.on_store_answer(now_ms, op, msg),
+            (PendingKind::ReadThrough { requester, req, key, prefix }, Message::GetReply { values, .. }) => {
+                self.on_read_through(now_ms, &requester, req, key, prefix, values);
+            }
             (PendingKind::Handoff { purpose, records }, Message::HandoffAck { .. }) => {
                 self.on_handoff_ack(now_ms, purpose, records.len());
             }
@@ -430,6 +439,12 @@ impl Node {
             PendingKind::Store { op } => self.on_store_failed(now_ms, op, &p.to),
             PendingKind::Handoff { purpose, records } => {
                 self.on_handoff_failed(now_ms, &p.to, purpose, records);
+            }
+            PendingKind::ReadThrough { requester, req, key, prefix } => {
+                // The successor did not answer: what we have is all we know.
+                self.note_failure(now_ms, &p.to);
+                let values = self.store.get(now_ms, &key, prefix.as_deref());
+                self.send(&requester, Message::GetReply { req, values });
             }
             kind => self.on_neighbours_failed(now_ms, kind, &p.to),
         }

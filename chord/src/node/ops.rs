@@ -152,7 +152,7 @@ impl Node {
             }
             OpKind::Get(prefix) => {
                 let (key, prefix) = (op.key, prefix.clone());
-                Box::new(move |req| Message::Get { req, key, prefix })
+                Box::new(move |req| Message::Get { req, key, prefix, local_only: false })
             }
             _ => return,
         };

@@ -11,11 +11,12 @@
 //!   successors at once rather than waiting for the next replica round.
 
 use crate::addr::NodeAddr;
+use crate::id::Id;
 use crate::status::NodeState;
 use crate::store::{Applied, Record, StoreError};
 use crate::wire::Message;
 
-use super::Node;
+use super::{Node, PendingKind};
 
 impl Node {
     pub(crate) fn serve(&mut self, now_ms: u64, from: &NodeAddr, msg: Message) {
@@ -94,9 +95,17 @@ impl Node {
                 };
                 self.send(from, Message::PutReply { req, result });
             }
-            Message::Get { req, key, prefix } => {
-                let values = self.store.get(now_ms, &key, prefix.as_deref());
-                self.send(from, Message::GetReply { req, values });
+            Message::Get { req, key, prefix, local_only } => {
+                match self.read_through_target(now_ms, from, local_only) {
+                    Some(successor) => {
+                        let kind = PendingKind::ReadThrough { requester: from.clone(), req, key, prefix: prefix.clone() };
+                        self.request(now_ms, &successor, kind, |r| Message::Get { req: r, key, prefix, local_only: true });
+                    }
+                    None => {
+                        let values = self.store.get(now_ms, &key, prefix.as_deref());
+                        self.send(from, Message::GetReply { req, values });
+                    }
+                }
             }
             Message::ReplicaDigest { node, items } => {
                 if node.addr == *from && member {
@@ -150,6 +159,31 @@ impl Node {
     }
 
     /// Merges replicated records (newer version wins), counting refusals.
+    /// Where a read should be forwarded: for `join_read_through_ms` after
+    /// joining, the values of our new range may still be on their way from
+    /// our successor (its push and the reader's request travel different
+    /// links), so reads go to the successor too and its values are merged
+    /// in. A forwarded read is answered locally (one hop at most).
+    fn read_through_target(&self, now_ms: u64, from: &NodeAddr, local_only: bool) -> Option<NodeAddr> {
+        if local_only || self.read_through_until_ms.is_none_or(|t| now_ms >= t) {
+            return None;
+        }
+        let successor = self.rt.successor()?;
+        (successor.addr != self.rt.me.addr && &successor.addr != from).then(|| successor.addr.clone())
+    }
+
+    /// The successor answered a forwarded read: merge its values (newer
+    /// versions win, local tombstones included) and answer the reader.
+    pub(crate) fn on_read_through(&mut self, now_ms: u64, requester: &NodeAddr, req: u64, key: Id, prefix: Option<Vec<u8>>, values: Vec<crate::store::Value>) {
+        let records: Vec<Record> = values
+            .into_iter()
+            .map(|v| Record { key, sub_key: v.sub_key, version: v.version, ttl_ms: v.ttl_ms, value: Some(v.value) })
+            .collect();
+        self.merge_records(now_ms, &records);
+        let values = self.store.get(now_ms, &key, prefix.as_deref());
+        self.send(requester, Message::GetReply { req, values });
+    }
+
     pub(crate) fn merge_records(&mut self, now_ms: u64, records: &[Record]) {
         for r in records {
             if self.store.apply(now_ms, r, &self.cfg, false).is_err() {
