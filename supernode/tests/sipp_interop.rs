@@ -135,3 +135,31 @@ async fn sipp_registers_many_distinct_users() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_unknown_user_gets_404_and_the_ack_is_absorbed() {
+    let sipp_bin = sipp::find();
+    assert!(sipp_bin.is_file());
+    let nodes = start_ring(3, &[]).await;
+    let dir = sipp::workdir("not-found");
+    let calls = 5u64;
+    let extra = vec![
+        "-s".into(),
+        "nobody".into(),
+        "-m".into(),
+        calls.to_string(),
+        "-r".into(),
+        "10".into(),
+        "-trace_msg".into(),
+        "-message_file".into(),
+        "uac.messages.log".into(),
+    ];
+    let uac = sipp::spawn(&dir, "uac-404", "uac_404.xml", sipp::free_udp_port(), &nodes[1].sip, &extra, Duration::from_secs(20));
+    run_ok(uac, Duration::from_secs(25), calls);
+    // One 404 per call: the ACK (same branch as the INVITE) ended the
+    // server transaction's retransmissions (RFC 3261 §17.2.1, timer G).
+    let log = std::fs::read_to_string(dir.join("uac.messages.log")).expect("uac message log");
+    let not_found = log.lines().filter(|l| l.starts_with("SIP/2.0 404 ")).count() as u64;
+    assert_eq!(not_found, calls, "404 retransmitted despite the ACK\n{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
