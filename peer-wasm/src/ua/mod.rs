@@ -135,6 +135,11 @@ impl UserAgent {
         self.local.instance()
     }
 
+    /// The phase of a call, `None` once it ended (or never existed).
+    pub fn call_phase(&self, call: CallHandle) -> Option<CallPhase> {
+        self.calls.iter().find(|c| c.handle == call).map(|c| c.phase)
+    }
+
     /// The WebSocket opened: registers again if a registration is wanted.
     pub fn handle_connected(&mut self, now_ms: u64) {
         self.io.connected = true;

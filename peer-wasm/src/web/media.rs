@@ -89,8 +89,12 @@ fn stop(stream: &MediaStream) {
 /// Outgoing call: media, offer, gathering, then the INVITE.
 pub fn start_offer(weak: WeakShared, call: CallHandle, video: bool) {
     wasm_bindgen_futures::spawn_local(async move {
+        // A step fails too when the call was hung up meanwhile (its
+        // connection is closed); only a live call's failure is news.
         if let Err(e) = offer(&weak, call, video).await {
-            with_weak(&weak, |inner| inner.fail_media(call, &describe(&e)));
+            if alive(&weak, call) {
+                with_weak(&weak, |inner| inner.fail_media(call, &describe(&e)));
+            }
         }
     });
 }
@@ -99,7 +103,9 @@ pub fn start_offer(weak: WeakShared, call: CallHandle, video: bool) {
 pub fn start_answer(weak: WeakShared, call: CallHandle, video: bool, offer_sdp: String) {
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = answer(&weak, call, video, &offer_sdp).await {
-            with_weak(&weak, |inner| inner.fail_media(call, &describe(&e)));
+            if alive(&weak, call) {
+                with_weak(&weak, |inner| inner.fail_media(call, &describe(&e)));
+            }
         }
     });
 }
@@ -122,9 +128,9 @@ fn describe(e: &JsValue) -> String {
     js::get_string(e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "media error".into())
 }
 
-/// The call still has its media (it was not hung up while we awaited).
+/// The call still exists (it was not hung up while we awaited).
 fn alive(weak: &WeakShared, call: CallHandle) -> bool {
-    weak.upgrade().is_some_and(|shared| shared.borrow().media_of(call).is_some())
+    weak.upgrade().is_some_and(|shared| shared.borrow().ua.call_phase(call).is_some())
 }
 
 /// Creates the call's connection; returns it and the gathering limit.

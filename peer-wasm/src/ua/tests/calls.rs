@@ -49,6 +49,7 @@ fn call_answer_hang_up() {
     assert!(events.contains(&Event::RemoteAnswer { call, sdp: ANSWER.into() }));
     assert_eq!(phases(&events), [phase(CallPhase::Connected, 200, "OK")]);
     assert_eq!(phases(&net.take_events(1)), [phase(CallPhase::Connected, 200, "OK")]);
+    assert_eq!(net.uas[0].call_phase(call), Some(CallPhase::Connected));
     // The ACK went through the proxy to bob's contact, and bob got it.
     let ack = &net.sent_requests(0, &Method::Ack)[0];
     assert_eq!(ack.headers.routes().next().and_then(|r| r.uri.as_sip()).map(|u| u.host.as_str()), Some(PROXY_HOST));
@@ -64,6 +65,7 @@ fn call_answer_hang_up() {
     assert_eq!(phases(&net.take_events(1)), [phase(CallPhase::Ended, 0, "peer hung up")]);
     assert_eq!(net.sent_responses(1).last().map(|r| r.status), Some(200));
     assert_eq!(net.uas[0].hangup(net.now_ms, call), Err(UaError::NoSuchCall(call)));
+    assert_eq!(net.uas[0].call_phase(call), None);
 }
 
 #[test]
