@@ -21,6 +21,7 @@
 //! | `transaction_key` | [`TransactionKey`]: top Via branch + sent-by + method |
 //! | `transaction/` | RFC 3261 §17 + RFC 6026 [`transaction::ClientTransaction`], [`transaction::ServerTransaction`], [`transaction::Timers`], [`transaction::cancel_for`] |
 //! | `reply` | [`reply::reply_to_unparsable`]: 400/413/505/513 for bytes that did not parse |
+//! | `rng` | [`rng::Rng`]: the seeded generator for tags, branches and Call-IDs |
 //! | `uri_eq` | [`uri_eq`] (RFC 3261 §19.1.4) and [`uri_key`] for maps of contacts |
 //! | `text` | character classes and the scanner every parser uses |
 //! | `output` | quoting, and CR/LF scrubbing of every value written |
@@ -65,6 +66,7 @@ mod params;
 mod parse;
 mod proxy;
 pub mod reply;
+pub mod rng;
 mod status;
 mod text;
 pub mod transaction;

@@ -4,7 +4,7 @@
 use sip::{rfc3261_branch, Contact, Header, Method, NameAddr, SipUri, Transport, Uri, Via};
 
 use super::event::UaError;
-use super::rng::Rng;
+use sip::rng::Rng;
 
 /// Shown as From when calling before registering (RFC 3261 §8.1.1.3 style).
 const ANONYMOUS: &str = "sip:anonymous@anonymous.invalid";

@@ -22,7 +22,6 @@ mod event;
 mod local;
 mod message;
 mod register;
-mod rng;
 mod txn;
 
 #[cfg(test)]
@@ -34,7 +33,7 @@ use sip::transaction::ClientEvent;
 use sip::{Limits, Message, Method, Request, Response};
 
 pub use event::{CallHandle, CallPhase, Event, MessageHandle, RegistrationState, UaError};
-pub use rng::Rng;
+pub use sip::rng::Rng;
 
 use call_in::Call;
 use local::Local;

@@ -4,7 +4,7 @@
 use sip::{Header, Method, NameAddr, Request, Response, Uri};
 
 use super::event::{Event, RegistrationState, UaError};
-use super::rng::Rng;
+use sip::rng::Rng;
 use super::txn::Purpose;
 use super::UserAgent;
 

@@ -48,7 +48,7 @@ impl SipCore {
     /// Answers a request we could not parse (or that lacks mandatory
     /// headers) from its raw bytes, if they carry a Via to answer to.
     fn reply_unparsable(&mut self, flow: Flow, raw: &[u8], status: u16) {
-        let tag = self.rng.hex(12);
+        let tag = self.rng.token(12);
         if let Some(reply) = sip::reply::reply_to_unparsable(raw, status, sip::reason_phrase(status), &tag) {
             self.stats.count_response_out(status);
             self.send(flow, reply);
@@ -140,7 +140,7 @@ impl SipCore {
     /// A response sent without a transaction (the request could not get
     /// one). `reason` overrides the standard phrase.
     pub(super) fn reply_stateless(&mut self, flow: Flow, req: &Request, status: u16, reason: Option<&str>) {
-        let tag = self.rng.hex(12);
+        let tag = self.rng.token(12);
         let mut b = Response::builder(req, status).to_tag(&tag);
         if let Some(r) = reason {
             b = b.reason(r);

@@ -46,6 +46,7 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 
 use chord::{Id, OpError, OpOutcome};
+use sip::rng::Rng;
 
 pub use config::CoreConfig;
 pub use flow::{ConnKind, Flow, FlowTokens};
@@ -115,30 +116,6 @@ struct TrackedBinding {
     version: u64,
 }
 
-/// A small seeded generator (SplitMix64) for tags, branches and nonces.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// `n` random lower-case hex digits.
-    fn hex(&mut self, n: usize) -> String {
-        let mut s = String::with_capacity(n);
-        while s.len() < n {
-            s.push_str(&format!("{:016x}", self.next_u64()));
-        }
-        s.truncate(n);
-        s
-    }
-}
-
 /// The registrar and proxy state machine of one super-node.
 pub struct SipCore {
     cfg: CoreConfig,
@@ -166,7 +143,7 @@ impl SipCore {
     /// A core for a super-node at `local`. `seed` must be unpredictable: it
     /// feeds tags, branches and the flow-token secret.
     pub fn new(cfg: CoreConfig, local: Local, seed: u64) -> SipCore {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut secret = [0u8; 16];
         secret[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
         secret[8..].copy_from_slice(&rng.next_u64().to_le_bytes());

@@ -259,7 +259,7 @@ impl SipCore {
 
     /// A branch id whose first part is `hash` (see [`loop_hash`]).
     pub(super) fn new_branch(&mut self, hash: &str) -> String {
-        format!("{}{}.{}", sip::MAGIC_COOKIE, hash, self.rng.hex(12))
+        format!("{}{}.{}", sip::MAGIC_COOKIE, hash, self.rng.token(12))
     }
 }
 

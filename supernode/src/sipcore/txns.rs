@@ -121,7 +121,7 @@ impl SipCore {
             }
         };
         let id = self.next_id();
-        let to_tag = self.rng.hex(12);
+        let to_tag = self.rng.token(12);
         self.txns.server_keys.insert(key.clone(), id);
         self.txns.servers.insert(id, ServerEntry { txn, key, source, request, to_tag, fork: None, answered: false });
         self.drive_server(now_ms, id);

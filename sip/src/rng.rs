@@ -1,8 +1,11 @@
-//! A small seeded generator for tags, branches, Call-IDs and instance ids.
+//! A small seeded generator for tags, branches, Call-IDs and instance ids,
+//! shared by the user agent and the proxy.
 //!
-//! Why not `rand`: the bundle is size-budgeted and these values only need
-//! to be unique and hard to guess in practice, not cryptographic; the
-//! driver seeds it from `crypto.getRandomValues`, tests from a constant.
+//! Why not `rand`: this crate takes no randomness from the system (it is
+//! sans-IO; drivers seed it: the browser from `crypto.getRandomValues`,
+//! the super-node from the OS, tests from a constant), and the browser
+//! bundle is size-budgeted. The values only need to be unique and hard to
+//! guess in practice, not cryptographic.
 
 /// SplitMix64 (Steele, Lea, Flood 2014): one `u64` of state, good spread.
 #[derive(Clone, Debug)]
