@@ -93,6 +93,16 @@ pub struct Config {
     #[arg(long, env = "SUPERNODE_MAX_REQUESTS_PER_SEC_PER_FLOW", default_value_t = 200)]
     pub max_requests_per_sec_per_flow: u32,
 
+    /// Requests in progress (received, not yet answered) at once; more get
+    /// 503 with Retry-After.
+    #[arg(long, env = "SUPERNODE_MAX_PENDING_REQUESTS", default_value_t = 20_000)]
+    pub max_pending_requests: usize,
+
+    /// SIP transactions held at once, including finished ones kept to
+    /// absorb retransmissions (32 s over UDP); bounds memory.
+    #[arg(long, env = "SUPERNODE_MAX_TRANSACTIONS", default_value_t = 100_000)]
+    pub max_transactions: usize,
+
     /// Most SIP TCP connections open at once.
     #[arg(long, env = "SUPERNODE_MAX_SIP_TCP_CONNECTIONS", default_value_t = 10_000)]
     pub max_sip_tcp_connections: usize,
@@ -119,6 +129,8 @@ impl Config {
             max_bindings_per_aor: self.max_bindings_per_aor,
             max_queued_messages_per_aor: self.max_queued_messages_per_aor,
             timer_c_ms: self.timer_c_ms,
+            max_pending_requests: self.max_pending_requests,
+            max_transactions: self.max_transactions,
             limits,
             rate: crate::sipcore::rate::RateConfig {
                 per_sec: self.max_requests_per_sec_per_flow,

@@ -13,7 +13,12 @@ pub struct CoreConfig {
     pub max_bindings_per_aor: usize,
     /// Time a forked INVITE may go without a final answer (RFC 3261 timer C).
     pub timer_c_ms: u64,
-    /// Server plus client transactions in flight (503 past it).
+    /// Requests received and not yet answered with a final response: the
+    /// work in progress (503 past it).
+    pub max_pending_requests: usize,
+    /// Every transaction held, including finished ones that linger to
+    /// absorb retransmissions (32 s over UDP, RFC 3261 timers J, L, M):
+    /// the memory bound (503 past it).
     pub max_transactions: usize,
     /// Ring operations in flight (503 past it).
     pub max_store_ops: usize,
@@ -41,7 +46,8 @@ impl Default for CoreConfig {
             default_expires_secs: 3600,
             max_bindings_per_aor: 16,
             timer_c_ms: 180_000,
-            max_transactions: 20_000,
+            max_pending_requests: 20_000,
+            max_transactions: 100_000,
             max_store_ops: 4_096,
             max_tracked_bindings_per_flow: 64,
             max_queued_messages_per_aor: 32,

@@ -108,6 +108,11 @@ impl SipCore {
             self.server_request(now_ms, id, &req);
             return;
         }
+        if self.txns.unanswered() >= self.cfg.max_pending_requests {
+            self.stats.overload_503 += 1;
+            self.reply_stateless(flow, &req, 503, Some("Too many requests in progress"));
+            return;
+        }
         if self.txns.len() >= self.cfg.max_transactions {
             self.stats.overload_503 += 1;
             self.reply_stateless(flow, &req, 503, Some("Too many transactions"));

@@ -178,6 +178,7 @@ impl SipCore {
         let mut s = self.stats.clone();
         s.connections = self.conns.len() as u64;
         s.transactions = self.txns.len() as u64;
+        s.pending_requests = self.txns.unanswered() as u64;
         s.store_ops_in_flight = self.store_ops.len() as u64;
         s.rate_untracked = self.rate.untracked;
         s

@@ -31,6 +31,7 @@ pub struct Stats {
     /// Gauges.
     pub connections: u64,
     pub transactions: u64,
+    pub pending_requests: u64,
     pub store_ops_in_flight: u64,
 }
 

@@ -411,7 +411,19 @@ fn ring_failures_become_503_or_480() {
 }
 
 #[test]
-fn transaction_limit_answers_503() {
+fn transaction_limits_answer_503() {
+    // Finished transactions linger (32 s over UDP) but are not work in
+    // progress: only unanswered requests count against max_pending_requests.
+    let mut h = Harness::new(CoreConfig { max_pending_requests: 1, ..CoreConfig::default() });
+    let phone = Flow::Udp("127.0.0.1:5099".parse().expect("addr"));
+    let mut carol = Ua { user: "carol", n: 0 };
+    for _ in 0..3 {
+        let r = carol.req(Method::Options, "nobody");
+        h.input(&phone, r);
+    }
+    assert_eq!(h.responses(&phone), vec![404, 404, 404]);
+    assert_eq!(h.core.stats().transactions, 3, "lingering for retransmissions");
+    // The memory bound counts every transaction held.
     let mut h = Harness::new(CoreConfig { max_transactions: 2, ..CoreConfig::default() });
     let (a, b) = (h.conn(1), h.conn(2));
     let mut bob = Ua { user: "bob", n: 0 };
@@ -568,6 +580,7 @@ mod props {
             h.advance(600_000);
             let c = &h.core;
             prop_assert_eq!(c.txns.len(), 0, "transactions left");
+            prop_assert_eq!(c.txns.unanswered(), 0, "unanswered count drifted");
             prop_assert!(c.forks.is_empty(), "forks left");
             prop_assert!(c.regs.is_empty(), "registrations left");
             prop_assert!(c.store_ops.is_empty(), "store operations left");

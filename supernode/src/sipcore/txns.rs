@@ -55,6 +55,8 @@ pub(super) struct ClientEntry {
 #[derive(Default)]
 pub(super) struct Txns {
     servers: HashMap<u64, ServerEntry>,
+    /// Server entries not yet `answered`.
+    unanswered: usize,
     server_keys: HashMap<TransactionKey, u64>,
     clients: HashMap<u64, ClientEntry>,
     client_keys: HashMap<TransactionKey, u64>,
@@ -63,6 +65,11 @@ pub(super) struct Txns {
 impl Txns {
     pub fn len(&self) -> usize {
         self.servers.len() + self.clients.len()
+    }
+
+    /// Requests still waiting for their final response.
+    pub fn unanswered(&self) -> usize {
+        self.unanswered
     }
 
     pub fn server_by_key(&self, key: &TransactionKey) -> Option<u64> {
@@ -88,7 +95,20 @@ impl Txns {
     fn remove_server(&mut self, id: u64) -> Option<ServerEntry> {
         let e = self.servers.remove(&id)?;
         self.server_keys.remove(&e.key);
+        if !e.answered {
+            self.unanswered -= 1;
+        }
         Some(e)
+    }
+
+    /// Marks a server entry answered (a final response went out).
+    fn mark_answered(&mut self, id: u64) {
+        if let Some(e) = self.servers.get_mut(&id) {
+            if !e.answered {
+                e.answered = true;
+                self.unanswered -= 1;
+            }
+        }
     }
 
     fn remove_client(&mut self, id: u64) -> Option<ClientEntry> {
@@ -124,6 +144,7 @@ impl SipCore {
         let to_tag = self.rng.token(12);
         self.txns.server_keys.insert(key.clone(), id);
         self.txns.servers.insert(id, ServerEntry { txn, key, source, request, to_tag, fork: None, answered: false });
+        self.txns.unanswered += 1;
         self.drive_server(now_ms, id);
         Some(id)
     }
@@ -157,22 +178,24 @@ impl SipCore {
     pub(super) fn respond(&mut self, now_ms: u64, server: u64, resp: Response) {
         let Some(entry) = self.txns.server_mut(server) else { return };
         let status = resp.status;
-        match entry.txn.respond(now_ms, resp) {
-            Ok(()) => {
-                entry.answered |= status >= 200;
-                self.stats.count_response_out(status);
-            }
+        let sent = match entry.txn.respond(now_ms, resp) {
+            Ok(()) => Some(status),
             Err(e) => {
                 tracing::debug!("response {status} not sent: {e}");
                 // A final answer must go out, or the transaction (which has
                 // no timer before its final response) would never end.
                 if status >= 200 && !entry.answered {
                     let fallback = Response::builder(&entry.request, 500).to_tag(&entry.to_tag).build();
-                    if entry.txn.respond(now_ms, fallback).is_ok() {
-                        entry.answered = true;
-                        self.stats.count_response_out(500);
-                    }
+                    entry.txn.respond(now_ms, fallback).is_ok().then_some(500)
+                } else {
+                    None
                 }
+            }
+        };
+        if let Some(status) = sent {
+            self.stats.count_response_out(status);
+            if status >= 200 {
+                self.txns.mark_answered(server);
             }
         }
         self.drive_server(now_ms, server);
