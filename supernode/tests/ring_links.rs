@@ -133,3 +133,29 @@ async fn payload_failing_validation_closes_the_link() {
     assert!(reason.contains("payload of 6000 bytes"), "{reason}");
     assert_eq!(b.counters().closed_malformed.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
+
+#[tokio::test]
+async fn failed_addresses_do_not_grow_the_table_without_bound() {
+    let config = LinkConfig { max_links: 2, backoff_initial: std::time::Duration::from_millis(1), ..LinkConfig::default() };
+    let (a, mut a_rx, _) = node(config).await;
+    // Ports with nothing listening.
+    let mut dead = Vec::new();
+    for _ in 0..10 {
+        let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        dead.push(format!("ws://{}", l.local_addr().expect("bound")));
+    }
+    let mut refused = 0;
+    for addr in &dead {
+        match a.send(addr, "x".into()) {
+            Ok(()) => {
+                next_down(&mut a_rx).await;
+            }
+            Err(SendError::TooManyLinks) => refused += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(a.snapshot().len() <= 4, "table bounded by twice max_links: {:?}", a.snapshot());
+    // Once their backoff has passed, old entries make room again.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(refused == 0 || a.send(&dead[0], "again".into()).is_ok());
+}

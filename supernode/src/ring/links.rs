@@ -232,6 +232,18 @@ where
             inner.counters.refused_too_many.fetch_add(1, Ordering::Relaxed);
             return Err(SendError::TooManyLinks);
         }
+        // Addresses come from other nodes' messages: keep the table bounded
+        // even if a peer advertises many that never answer. Backoff entries
+        // past their time are only there to double the next delay.
+        let cap = inner.config.max_links.saturating_mul(2);
+        if table.slots.len() >= cap {
+            let now = Instant::now();
+            table.slots.retain(|_, slot| !matches!(slot, Slot::Backoff { until, .. } if *until <= now));
+            if table.slots.len() >= cap {
+                inner.counters.refused_too_many.fetch_add(1, Ordering::Relaxed);
+                return Err(SendError::TooManyLinks);
+            }
+        }
         let (tx, rx) = mpsc::channel(inner.config.queue_len.max(1));
         // A fresh channel with room for at least one frame cannot be full.
         let _ = tx.try_send(msg);
