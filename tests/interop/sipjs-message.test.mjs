@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { UserAgent, Registerer, RegistererState, Messager } from 'sip.js';
-import { startRing, stopRing } from '../lib/ring.mjs';
+import { startRing } from '../lib/supernode.mjs';
 
 // Node 20 has no WebSocket global; SIP.js's transport calls
 // `new WebSocket(server, 'sip')` when it connects.
@@ -14,15 +14,17 @@ globalThis.WebSocket ??= WebSocket;
 const DOMAIN = 'example.org';
 const WAIT_MS = 10000;
 
+let ring;
 let nodes = [];
 const agents = [];
 
 before(async () => {
-  nodes = await startRing(3);
+  ring = await startRing(3);
+  nodes = ring.nodes;
 });
 after(async () => {
   for (const a of agents) await a.ua.stop().catch(() => {});
-  await stopRing(nodes);
+  await ring?.stop();
 });
 
 function within(ms, what, promise) {
@@ -39,7 +41,7 @@ async function agent(user, node) {
   const waiters = [];
   const ua = new UserAgent({
     uri: UserAgent.makeURI(`sip:${user}@${DOMAIN}`),
-    transportOptions: { server: `ws://${node.http}/sip` },
+    transportOptions: { server: `${node.url.replace(/^http/, 'ws')}/sip` },
     logBuiltinEnabled: false,
     logLevel: 'error',
     delegate: {

@@ -28,6 +28,11 @@ use super::lookup::OpKind;
 use super::{HandoffPurpose, Node};
 
 impl Node {
+    /// Where our own keys' copies go: our first k-1 successors.
+    pub(crate) fn replica_targets(&self) -> Vec<NodeAddr> {
+        self.rt.successors().iter().take(self.cfg.replicas() - 1).map(|s| s.addr.clone()).collect()
+    }
+
     /// One replica maintenance round.
     pub(crate) fn replicate_round(&mut self, now_ms: u64) {
         let Some(pred) = self.rt.predecessor.clone() else {
@@ -43,13 +48,7 @@ impl Node {
                     items.push(KeyDigest { key: *key, digest });
                 }
             }
-            let targets: Vec<NodeAddr> = self
-                .rt
-                .successors()
-                .iter()
-                .take(self.cfg.replicas() - 1)
-                .map(|s| s.addr.clone())
-                .collect();
+            let targets = self.replica_targets();
             for batch in items.chunks(self.cfg.digest_batch_keys) {
                 for t in &targets {
                     self.send(

@@ -133,13 +133,7 @@ impl Node {
     pub(crate) fn accept_put(&mut self, now_ms: u64, record: &Record) -> Result<(), StoreError> {
         match self.store.apply(now_ms, record, &self.cfg, true) {
             Ok(Applied::Stored) => {
-                let replicas: Vec<NodeAddr> = self
-                    .rt
-                    .successors()
-                    .iter()
-                    .take(self.cfg.replicas() - 1)
-                    .map(|s| s.addr.clone())
-                    .collect();
+                let replicas = self.replica_targets();
                 for addr in replicas {
                     self.send(
                         &addr,
